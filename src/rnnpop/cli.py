@@ -1,0 +1,159 @@
+"""The ``rnnpop`` command line: run, train, status, demo."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="Train and compare populations of recurrent networks.", no_args_is_help=True,
+                  add_completion=False)
+console = Console(stderr=True)
+
+
+def _setup_jax() -> None:
+    """One single-threaded XLA device per core: the measured fast CPU layout."""
+    from .train import configure_cpu
+
+    configure_cpu()
+
+
+def _run(study, store: Path) -> None:
+    from .studies import run_study
+    from .studyfile import StudyError
+
+    groups = study.groups()
+    console.print(f"[bold]{study.name}[/]: {len(groups)} group(s) × {study.networks_per_group} networks "
+                  f"→ {store}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>7} it/s  loss {task.fields[loss]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bars:
+
+        @contextlib.contextmanager
+        def group_progress(plan, total):
+            task = bars.add_task(plan.group_id, total=total, rate="-", loss="-")
+            start = time.perf_counter()
+
+            def update(done, _total, loss):
+                rate = done / (time.perf_counter() - start)
+                bars.update(task, completed=done, rate=f"{rate:.0f}",
+                            loss="nan" if math.isnan(loss) else f"{loss:.4g}")
+
+            yield update
+
+        def skipped(plan):
+            bars.console.print(f"  {plan.group_id}: complete, skipped")
+
+        try:
+            run_study(study, store, group_progress=group_progress, on_skip=skipped)
+        except StudyError as err:
+            console.print(f"[red]error:[/] {err}")
+            raise typer.Exit(2)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
+            raise typer.Exit(130)
+    _print_status(store)
+
+
+def _load(path: Path):
+    from .studyfile import StudyError, load_study
+
+    try:
+        return load_study(path)
+    except StudyError as err:
+        console.print(f"[red]error in {path}:[/] {err}")
+        raise typer.Exit(2)
+
+
+@app.command()
+def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
+        store: Optional[Path] = typer.Option(None, help="Run directory (default: runs/<study name>).")):
+    """Run a study: train every group not yet complete in the store."""
+    study = _load(study_file)
+    _setup_jax()
+    _run(study, store or Path("runs") / study.name)
+
+
+@app.command()
+def train(store: Path = typer.Option(..., help="Run directory."),
+          task: str = typer.Option("flipflop", help="flipflop | sine | context"),
+          cell: str = typer.Option("gru", help="vanilla | ugrnn | gru | lstm"),
+          activation: str = typer.Option("tanh", help="tanh | relu"),
+          units: int = typer.Option(64, help="Hidden units."),
+          l2: float = typer.Option(1e-4, help="L2 strength."),
+          n_search: int = typer.Option(4, help="Random-search draws."),
+          n_seeds: int = typer.Option(4, help="Seeds trained with the best draw."),
+          iterations: int = typer.Option(2000, help="Training iterations."),
+          seed: int = typer.Option(0, help="Study seed.")):
+    """Train one group from flags (a one-group study)."""
+    from .studyfile import StudyError, parse_study
+
+    try:
+        study = parse_study({
+            "name": store.name or "train", "seed": seed,
+            "grid": {"tasks": [task], "cells": [cell], "activations": [activation], "units": [units], "l2": [l2]},
+            "search": {"n_search": n_search, "n_seeds": n_seeds},
+            "train": {"n_iterations": iterations, "log_every": math.gcd(iterations, 100)},
+        })
+    except StudyError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2)
+    _setup_jax()
+    _run(study, store)
+
+
+@app.command()
+def status(store: Path = typer.Argument(..., help="Run directory.")):
+    """Show which groups of a store are complete, with their losses."""
+    _print_status(store)
+
+
+@app.command()
+def demo(store: Path = typer.Option(Path("runs/demo"), help="Run directory.")):
+    """Run the built-in demo study (a small population on all three tasks)."""
+    study_file = importlib.resources.files("rnnpop.studies") / "demo.toml"
+    with importlib.resources.as_file(study_file) as path:
+        study = _load(path)
+    _setup_jax()
+    _run(study, store)
+
+
+def _print_status(root: Path) -> None:
+    from .store import RunStore
+
+    try:
+        store = RunStore.open(root)
+    except FileNotFoundError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2)
+    table = store.table()
+    out = Table(title=f"{store.study.name} — {root}")
+    for column in ("group", "state", "networks", "diverged", "baseline", "median val. loss (seeds)"):
+        out.add_column(column)
+    for plan in store.study.groups():
+        gid = plan.group_id
+        if table.empty or gid not in set(table["group"]):
+            out.add_row(gid, "[yellow]pending[/]", "", "", "", "")
+            continue
+        rows = table[table["group"] == gid]
+        seeds = rows[rows["phase"] == "seed"]
+        out.add_row(gid, "[green]complete[/]", str(len(rows)), str(int((rows["status"] == "diverged").sum())),
+                    f"{rows['baseline_loss'].iloc[0]:.4g}", f"{seeds['validation_loss'].median():.4g}")
+    Console().print(out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

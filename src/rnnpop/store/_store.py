@@ -1,0 +1,135 @@
+"""The run directory: one per study, one complete-or-absent directory per group.
+
+Layout::
+
+    <root>/study.toml                  the resolved study (every default explicit)
+    <root>/groups/<group-id>/
+        params.safetensors             trained/... and initial/... stacked weights
+        metrics.parquet                one row per network
+        curves.zarr                    loss curves (network, log_step)
+        manifest.json                  spec, checksums; written last
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import equinox as eqx
+import numpy as np
+import pandas as pd
+import tomli_w
+import zarr
+
+from ..models import Network
+from ..studyfile import GroupPlan, Study, StudyError, parse_study
+from ..train import GroupResult, init_networks
+from ._atomic import CorruptGroupError, atomic_directory, read_manifest, verify
+from ._weights import load_networks, save_networks
+
+STUDY_FILE = "study.toml"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStore:
+    """A study's run directory. Create or reopen with :meth:`open`."""
+
+    root: Path
+    study: Study
+
+    @classmethod
+    def open(cls, root: str | Path, study: Study | None = None) -> "RunStore":
+        """Open ``root``; with ``study``, create it or check it was made from that study."""
+        root = Path(root)
+        study_file = root / STUDY_FILE
+        if study_file.is_file():
+            stored = parse_study(tomllib.loads(study_file.read_text()))
+            if study is not None and stored.to_dict() != study.to_dict():
+                raise StudyError(f"store {root} was made from a different study "
+                                 f"({_difference(stored.to_dict(), study.to_dict())}); "
+                                 "use another --store directory, or the original study file")
+            return cls(root, stored)
+        if study is None:
+            raise FileNotFoundError(f"{root} is not a run store (no {STUDY_FILE})")
+        (root / "groups").mkdir(parents=True, exist_ok=True)
+        tmp = root / f".{STUDY_FILE}.tmp"
+        tmp.write_text(tomli_w.dumps(study.to_dict()))
+        tmp.replace(study_file)
+        return cls(root, study)
+
+    def group_dir(self, group_id: str) -> Path:
+        return self.root / "groups" / group_id
+
+    def is_complete(self, group_id: str) -> bool:
+        """Complete and intact: a manifest whose checksums all match."""
+        try:
+            verify(self.group_dir(group_id))
+        except CorruptGroupError:
+            return False
+        return True
+
+    def write_group(self, plan: GroupPlan, result: GroupResult, table: pd.DataFrame) -> None:
+        """Atomically write a trained group (replacing an incomplete or corrupt one)."""
+        table = table.copy()
+        for column, value in (("group", plan.group_id), ("task", plan.task.name), ("cell", plan.spec.cell),
+                              ("activation", plan.spec.activation), ("units", plan.spec.n_units)):
+            table.insert(1, column, value)
+        info = {"group": plan.group_id, "n_networks": len(table), "seconds": result.seconds,
+                "log_every": self.study.train.log_every}
+        with atomic_directory(self.group_dir(plan.group_id), info) as tmp:
+            save_networks(tmp / "params.safetensors", {"trained": result.networks, "initial": result.initial},
+                          {"group": plan.group_id})
+            table.to_parquet(tmp / "metrics.parquet", index=False)
+            curves = zarr.create_array(store=str(tmp / "curves.zarr"), shape=result.curves.shape,
+                                       dtype="float32", dimension_names=("network", "log_step"))
+            curves[:] = result.curves
+            curves.attrs["log_every"] = self.study.train.log_every
+
+    def complete_groups(self) -> list[str]:
+        return [p.group_id for p in self.study.groups() if self.is_complete(p.group_id)]
+
+    def table(self) -> pd.DataFrame:
+        """One row per network of every complete group."""
+        frames = [pd.read_parquet(self.group_dir(g) / "metrics.parquet") for g in self.complete_groups()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def networks(self, group_id: str, which: str = "trained") -> Network:
+        """The stacked networks (``which`` = 'trained' | 'initial') of a complete group."""
+        if which not in ("trained", "initial"):
+            raise ValueError(f"which must be 'trained' or 'initial', got {which!r}")
+        plan = self._plan(group_id)
+        verify(self.group_dir(group_id))
+        n = read_manifest(self.group_dir(group_id))["n_networks"]
+        skeleton = eqx.filter_eval_shape(init_networks, plan.task, plan.spec, np.zeros(n, np.uint32))
+        return load_networks(self.group_dir(group_id) / "params.safetensors", skeleton, which)
+
+    def curves(self, group_id: str) -> np.ndarray:
+        """Loss curves ``(n_networks, n_log_steps)``; step k covers iterations ``[k, k+1)·log_every``."""
+        return np.asarray(zarr.open_array(str(self.group_dir(group_id) / "curves.zarr"), mode="r")[:])
+
+    def plan(self, group_id: str) -> GroupPlan:
+        return self._plan(group_id)
+
+    def _plan(self, group_id: str) -> GroupPlan:
+        for plan in self.study.groups():
+            if plan.group_id == group_id:
+                return plan
+        raise KeyError(f"no group {group_id!r} in this study; groups: {[p.group_id for p in self.study.groups()]}")
+
+
+def _difference(a: dict, b: dict, where: str = "") -> str:
+    for key in sorted(set(a) | set(b)):
+        path = f"{where}.{key}" if where else key
+        if isinstance(a.get(key), dict) and isinstance(b.get(key), dict):
+            found = _difference(a[key], b[key], path)
+            if found:
+                return found
+        elif a.get(key) != b.get(key):
+            return f"{path}: stored {a.get(key)!r}, given {b.get(key)!r}"
+    return ""
+
+
+def load(root: str | Path) -> RunStore:
+    """Open an existing run store for reading (``.table()``, ``.networks(group)``)."""
+    return RunStore.open(root)

@@ -1,0 +1,3 @@
+"""Orchestration: running a study into a run store; the bundled study files."""
+
+from ._run import run_study as run_study

@@ -1,0 +1,141 @@
+"""The study file: what to train, resolved and validated before any work starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..models import ACTIVATIONS, CELLS
+from ..tasks import TASKS, Task, make_task
+from ..train import GroupSpec, SearchSpace, TrainConfig
+from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
+                      positive_int)
+
+_TOP = ["name", "seed", "grid", "search", "train", "tasks"]
+_GRID = ["tasks", "cells", "activations", "units", "l2"]
+_SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
+_TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupPlan:
+    """One unit of work: a task and a network shape, with every L2 strength inside."""
+
+    task: Task
+    spec: GroupSpec
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.task.name}-{self.spec.cell}-{self.spec.activation}-{self.spec.n_units}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A resolved study: the grid, the search, the training recipe and the task options.
+
+    Per configuration (cell, activation, units, l2) ``n_search`` hyperparameter draws
+    are trained and the best by validation loss is kept; then ``n_seeds`` seeds are
+    trained with it. Every network of one (task, cell, activation, units) is one group.
+    """
+
+    name: str
+    seed: int
+    tasks: tuple[Task, ...]
+    cells: tuple[str, ...]
+    activations: tuple[str, ...]
+    units: tuple[int, ...]
+    l2: tuple[float, ...]
+    n_search: int
+    n_seeds: int
+    search: SearchSpace
+    train: TrainConfig
+
+    def groups(self) -> list[GroupPlan]:
+        return [GroupPlan(task, GroupSpec(cell, act, n))
+                for task in self.tasks for cell in self.cells for act in self.activations for n in self.units]
+
+    @property
+    def networks_per_group(self) -> int:
+        return len(self.l2) * (self.n_search + self.n_seeds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical form written to ``study.toml`` (every default made explicit)."""
+        train = {k: v for k, v in dataclasses.asdict(self.train).items()
+                 if k in _TRAIN and v is not None}
+        return {
+            "name": self.name, "seed": self.seed,
+            "grid": {"tasks": [t.name for t in self.tasks], "cells": list(self.cells),
+                     "activations": list(self.activations), "units": list(self.units), "l2": list(self.l2)},
+            "search": {"n_search": self.n_search, "n_seeds": self.n_seeds,
+                       **{k: list(v) for k, v in dataclasses.asdict(self.search).items()}},
+            "train": train,
+            "tasks": {t.name: {f.name: getattr(t, f.name) for f in dataclasses.fields(t) if f.init}
+                      for t in self.tasks},
+        }
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file; raises :class:`StudyError` naming the bad field."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(f"study file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise StudyError(f"{path} is not valid TOML: {err}") from None
+    return parse_study(data)
+
+
+def parse_study(data: dict[str, Any]) -> Study:
+    """Validate a study given as a dict (the parsed TOML)."""
+    check_keys(data, _TOP, "")
+    name = data.get("name", "study")
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise StudyError(f"name must be a non-empty string without '/' or a leading '.', got {name!r}")
+    seed = positive_int(data.get("seed", 0), "seed", minimum=0)
+    grid, search, train = (get_table(data, k, "") for k in ("grid", "search", "train"))
+    check_keys(grid, _GRID, "grid")
+    check_keys(search, _SEARCH, "search")
+    check_keys(train, _TRAIN, "train")
+    task_names = choice_list(grid.get("tasks", list(TASKS)), "grid.tasks", sorted(TASKS))
+    task_options = get_table(data, "tasks", "")
+    check_keys(task_options, list(task_names), "tasks")
+    return Study(
+        name=name, seed=seed,
+        tasks=tuple(_task(n, get_table(task_options, n, "tasks")) for n in task_names),
+        cells=choice_list(grid.get("cells", list(CELLS)), "grid.cells", list(CELLS)),
+        activations=choice_list(grid.get("activations", list(ACTIVATIONS)), "grid.activations", list(ACTIVATIONS)),
+        units=tuple(dict.fromkeys(positive_int(u, "grid.units") for u in non_empty_list(grid.get("units", [64, 128, 256]), "grid.units"))),
+        l2=tuple(dict.fromkeys(number(v, "grid.l2", low=0.0) for v in non_empty_list(grid.get("l2", [1e-5, 1e-4, 1e-3, 1e-2]), "grid.l2"))),
+        n_search=positive_int(search.get("n_search", 8), "search.n_search"),
+        n_seeds=positive_int(search.get("n_seeds", 30), "search.n_seeds"),
+        search=_search_space(search),
+        train=_train_config(train),
+    )
+
+
+def _task(name: str, options: dict) -> Task:
+    try:
+        return make_task(name, **options)
+    except (TypeError, ValueError) as err:
+        raise StudyError(f"tasks.{name}: {err}") from None
+
+
+def _search_space(search: dict) -> SearchSpace:
+    default = SearchSpace()
+    return SearchSpace(
+        clip=bounds(search.get("clip", list(default.clip)), "search.clip", positive=True),
+        learning_rate=bounds(search.get("learning_rate", list(default.learning_rate)), "search.learning_rate", positive=True),
+        decay=bounds(search.get("decay", list(default.decay)), "search.decay", positive=True, high=1.0),
+        momentum=bounds(search.get("momentum", list(default.momentum)), "search.momentum", positive=False, high=1.0),
+    )
+
+
+def _train_config(train: dict) -> TrainConfig:
+    values = {k: positive_int(v, f"train.{k}") for k, v in train.items()}
+    try:
+        return TrainConfig(**values)
+    except ValueError as err:
+        raise StudyError(str(err)) from None

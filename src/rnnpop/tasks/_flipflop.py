@@ -1,0 +1,67 @@
+"""The n-bit flip-flop task (Sussillo & Barak 2013)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._base import Batch, require_positive, sample_batch
+
+
+@dataclasses.dataclass(frozen=True)
+class FlipFlop:
+    """Remember the sign of the last pulse on each of ``n_bits`` channels.
+
+    At each step, each input channel independently carries a pulse with probability
+    ``p_flip``: +1 or -1, equally likely; otherwise 0. Output ``k`` holds the last
+    non-zero value of input ``k`` (0 before that channel's first pulse). Every
+    output counts in the loss (the mask is all ones).
+
+    Shapes: inputs ``(B, n_time, n_bits)``, targets and mask ``(B, n_time, n_bits)``.
+
+    Example:
+        >>> batch = FlipFlop(n_bits=3).sample(batch_size=4, seed=0)
+        >>> batch.inputs.shape
+        (4, 100, 3)
+    """
+
+    n_bits: int = 3
+    n_time: int = 100
+    p_flip: float = 0.05
+    name: str = dataclasses.field(default="flipflop", init=False)
+
+    def __post_init__(self):
+        require_positive("flipflop", n_bits=self.n_bits, n_time=self.n_time)
+        if not 0.0 < self.p_flip <= 1.0:
+            raise ValueError(f"flipflop.p_flip must be in (0, 1], got {self.p_flip!r}")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_bits
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_bits
+
+    def generate(self, key: jax.Array, batch_size: int):
+        """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
+        k_pulse, k_sign = jax.random.split(key)
+        shape = (batch_size, self.n_time, self.n_bits)
+        pulse = jax.random.bernoulli(k_pulse, self.p_flip, shape)
+        sign = jnp.where(jax.random.bernoulli(k_sign, 0.5, shape), 1.0, -1.0)
+        inputs = jnp.where(pulse, sign, 0.0).astype(jnp.float32)
+        steps = jnp.arange(self.n_time)[None, :, None]
+        last = jax.lax.cummax(jnp.where(pulse, steps, -1), axis=1)
+        held = jnp.take_along_axis(inputs, jnp.maximum(last, 0), axis=1)
+        targets = jnp.where(last >= 0, held, 0.0).astype(jnp.float32)
+        return inputs, targets, jnp.ones_like(targets)
+
+    def sample(self, batch_size: int, seed: int) -> Batch:
+        return sample_batch(self, batch_size, seed)
+
+    def conditions(self) -> np.ndarray:
+        """Static inputs, ``(1, n_bits)``: the pulses are transient, so all zero."""
+        return np.zeros((1, self.n_bits), np.float32)

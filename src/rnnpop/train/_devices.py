@@ -1,0 +1,71 @@
+"""Spreading a group's networks over the local devices.
+
+On a CPU the measured fast layout is one single-threaded executor per core
+(``../shared/PERF-NOTES.md``): XLA's own intra-op threading gains little at these
+matrix sizes. :func:`configure_cpu` gives JAX one host device per core, each
+single-threaded, and the trainer shards a group's networks over them. On an
+accelerator the group is vmapped on one device.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import jax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+
+def configure_cpu(n_devices: int | None = None) -> None:
+    """Ask JAX for ``n_devices`` single-threaded host devices (default: the core count).
+
+    Must run before JAX creates its backends (before any computation); afterwards it
+    raises, because XLA reads these settings only once.
+    """
+    n = n_devices or len(os.sched_getaffinity(0))
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+    jax.config.update("jax_num_cpu_devices", n)
+
+
+def network_mesh() -> Mesh:
+    """A 1-D mesh, axis ``"network"``, over the devices of the default backend."""
+    return _mesh(jax.default_backend())
+
+
+@functools.lru_cache(maxsize=None)
+def _mesh(backend: str) -> Mesh:
+    return Mesh(jax.devices(backend), ("network",))
+
+
+def padded_size(n: int, mesh: Mesh) -> int:
+    """``n`` rounded up to a multiple of the mesh size."""
+    d = mesh.size
+    return -(-n // d) * d
+
+
+def place(tree, mesh: Mesh):
+    """Put every leaf's leading (network) axis across the mesh."""
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec("network")))
+
+
+def shard_networks(fn=None, *, mesh: Mesh):
+    """Jit ``fn`` so that each device runs it on its own slice of the networks.
+
+    Every array argument and result carries the networks on its leading axis; other
+    arguments (Python or 0-d values) are replicated.
+    """
+    if fn is None:
+        return functools.partial(shard_networks, mesh=mesh)
+
+    def specs(tree):
+        return jax.tree_util.tree_map(
+            lambda x: PartitionSpec("network") if getattr(x, "ndim", 0) > 0 else PartitionSpec(), tree)
+
+    @jax.jit
+    def wrapped(*args):
+        return jax.shard_map(fn, mesh=mesh, in_specs=specs(args), out_specs=PartitionSpec("network"),
+                             check_vma=False)(*args)
+
+    return wrapped

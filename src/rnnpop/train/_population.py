@@ -1,0 +1,178 @@
+"""Train a group of same-shape networks together in one jitted program."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..models import Network
+from ..tasks import Task
+from ._config import GroupSpec, TrainConfig
+from ._hyper import FIELDS, Hyperparameters
+from ._devices import network_mesh, padded_size, place, shard_networks
+from ._optim import make_optimizer, weight_penalty
+
+Progress = Callable[[int, int, float], None]
+"""``progress(iterations_done, n_iterations, median_loss)`` after each chunk."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupResult:
+    """A trained group; every array has the networks on its leading axis ``N``.
+
+    ``train_loss (N,)``: mean MSE over the last logged interval; ``validation_loss
+    (N,)``: MSE on the shared validation batch; ``curves (N, n_chunks)``: mean MSE per
+    logged interval; ``diverged (N,)``: the loss or weights became non-finite, and
+    the network was frozen at its last finite parameters.
+    """
+
+    networks: Network
+    initial: Network
+    hyperparameters: Hyperparameters
+    train_loss: np.ndarray
+    validation_loss: np.ndarray
+    curves: np.ndarray
+    diverged: np.ndarray
+    seconds: float
+
+
+def init_networks(task: Task, spec: GroupSpec, seeds: np.ndarray) -> Network:
+    """Stacked initial networks, one per seed: leaves ``(N, ...)``."""
+
+    def one(seed):
+        return Network.create(spec.cell, spec.activation, n_inputs=task.n_inputs,
+                              n_units=spec.n_units, n_outputs=task.n_outputs,
+                              key=jax.random.fold_in(jax.random.key(seed), 0))
+
+    return eqx.filter_vmap(one)(jnp.asarray(seeds, jnp.uint32))
+
+
+def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
+    """``Σ mask·(y − target)² / Σ mask`` over a batch ``(B, T, ·)``."""
+    _, outputs = jax.vmap(net)(inputs)
+    return jnp.sum(mask * jnp.square(outputs - targets)) / jnp.sum(mask)
+
+
+def constant_baseline(task: Task, config: TrainConfig) -> float:
+    """MSE of the best constant output on the validation batch (the loss to beat)."""
+    _, targets, mask = task.generate(jax.random.key(config.validation_seed), config.validation_size)
+    mean = jnp.sum(mask * targets, axis=(0, 1)) / jnp.sum(mask, axis=(0, 1))
+    return float(jnp.sum(mask * jnp.square(targets - mean)) / jnp.sum(mask))
+
+
+def _all_finite(tree) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
+
+
+def _where(ok, new, old):
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, old)
+
+
+@functools.lru_cache(maxsize=32)
+def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, mesh):
+    """The jitted (init_opt, chunk, validate) programs of one group shape."""
+    skeleton = eqx.filter_eval_shape(init_networks, task, spec, np.zeros(1, np.uint32))
+    static = eqx.partition(skeleton, eqx.is_array)[1]
+
+    def optimizer(hp):
+        return make_optimizer(hp["learning_rate"], hp["decay"], hp["momentum"], hp["clip"],
+                              decay_steps=config.resolved_decay_steps)
+
+    def loss_fn(params, hp, batch):
+        mse = masked_mse(eqx.combine(params, static), *batch)
+        return mse + hp["l2"] * weight_penalty(params), mse
+
+    def train_one(args, start):
+        params, opt_state, diverged, hp, data_key = args
+        opt = optimizer(hp)
+
+        def iteration(carry, i):
+            params, opt_state, diverged = carry
+            batch = task.generate(jax.random.fold_in(data_key, i), config.batch_size)
+            (_, mse), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, hp, batch)
+            updates, new_state = opt.update(grads, opt_state, params)
+            new_params = optax.apply_updates(params, updates)
+            ok = ~diverged & jnp.isfinite(mse) & _all_finite(new_params)
+            params, opt_state = _where(ok, (new_params, new_state), (params, opt_state))
+            return (params, opt_state, ~ok), jnp.where(ok, mse, jnp.nan)
+
+        steps = start + jnp.arange(config.log_every)
+        (params, opt_state, diverged), mses = jax.lax.scan(iteration, (params, opt_state, diverged), steps)
+        return params, opt_state, diverged, jnp.mean(mses)
+
+    @functools.partial(shard_networks, mesh=mesh)
+    def chunk(params, opt_state, diverged, hp, data_keys, start):
+        return jax.lax.map(lambda a: train_one(a, start), (params, opt_state, diverged, hp, data_keys),
+                           batch_size=vmap_size)
+
+    @functools.partial(shard_networks, mesh=mesh)
+    def init_opt(params, hp):
+        return jax.vmap(lambda p, h: optimizer(h).init(p))(params, hp)
+
+    @functools.partial(shard_networks, mesh=mesh)
+    def validate(params):
+        batch = task.generate(jax.random.key(config.validation_seed), config.validation_size)
+        return jax.lax.map(lambda p: masked_mse(eqx.combine(p, static), *batch), params,
+                           batch_size=vmap_size)
+
+    return init_opt, chunk, validate
+
+
+def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
+                config: TrainConfig = TrainConfig(), *, progress: Progress | None = None) -> GroupResult:
+    """Train ``len(hyperparameters)`` networks of shape ``spec`` on ``task`` together.
+
+    Each network has its own seed (initial weights and its own stream of batches),
+    learning rate, decay, momentum, clip and L2 strength. A network whose loss or
+    weights become non-finite is frozen and flagged in ``diverged``; the others
+    carry on unaffected. Same inputs, same numbers.
+
+    Example:
+        >>> hp = Hyperparameters(learning_rate=[0.05, 0.01], decay=[0.5, 0.5], momentum=[0.9, 0.9],
+        ...                      clip=[1.0, 1.0], l2=[0.0, 0.0], seed=[0, 1])
+        >>> result = train_group(FlipFlop(), GroupSpec("gru", "tanh", 32), hp,
+        ...                      TrainConfig(n_iterations=200))
+    """
+    start_time = time.perf_counter()
+    n = len(hyperparameters)
+    mesh = network_mesh()
+    n_padded = padded_size(n, mesh)
+    init_opt, chunk, validate = _programs(task, spec, config, config.resolved_vmap_size(n), mesh)
+    # Pad the group to a multiple of the device count with copies of its last network;
+    # the copies are dropped again below.
+    padded = hyperparameters.select(np.minimum(np.arange(n_padded), n - 1))
+    initial = init_networks(task, spec, padded.seed)
+    params = place(eqx.partition(initial, eqx.is_array)[0], mesh)
+    hp = place({k: jnp.asarray(getattr(padded, k)) for k in FIELDS}, mesh)
+    data_keys = place(jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(
+        jnp.asarray(padded.seed, jnp.uint32)), mesh)
+    opt_state = init_opt(params, hp)
+    diverged = place(jnp.zeros((n_padded,), bool), mesh)
+    curves = np.full((n, config.n_chunks), np.nan, np.float32)
+    for c in range(config.n_chunks):
+        params, opt_state, diverged, losses = chunk(params, opt_state, diverged, hp, data_keys,
+                                                    c * config.log_every)
+        curves[:, c] = np.asarray(losses)[:n]
+        if progress is not None:
+            finite = curves[:, c][np.isfinite(curves[:, c])]
+            progress(min((c + 1) * config.log_every, config.n_iterations), config.n_iterations,
+                     float(np.median(finite)) if finite.size else float("nan"))
+    diverged = np.asarray(diverged)[:n]
+    validation = np.where(diverged, np.nan, np.asarray(validate(params))[:n]).astype(np.float32)
+    params, initial = (jax.tree_util.tree_map(lambda x: np.asarray(x)[:n], t)
+                       for t in (eqx.partition(params, eqx.is_array)[0], initial))
+    static = eqx.partition(init_networks(task, spec, padded.seed[:1]), eqx.is_array)[1]
+    return GroupResult(
+        networks=eqx.combine(params, static), initial=initial, hyperparameters=hyperparameters,
+        train_loss=np.where(diverged, np.nan, curves[:, -1]).astype(np.float32),
+        validation_loss=validation, curves=curves, diverged=diverged,
+        seconds=time.perf_counter() - start_time,
+    )
