@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -136,9 +137,11 @@ def _print_status(root: Path) -> None:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2)
     table = store.table()
-    out = Table(title=f"{store.study.name} — {root}")
-    for column in ("group", "state", "networks", "diverged", "baseline", "median val. loss (seeds)"):
-        out.add_column(column)
+    out = Table(title=f"{store.study.name} — {root}", box=box.SIMPLE,
+                caption="val. loss: median validation MSE of the seed networks; baseline: best constant output")
+    out.add_column("group", no_wrap=True)
+    for column in ("state", "networks", "diverged", "baseline", "val. loss"):
+        out.add_column(column, no_wrap=True)
     for plan in store.study.groups():
         gid = plan.group_id
         if table.empty or gid not in set(table["group"]):

@@ -19,15 +19,21 @@ def flatten(network: Network, prefix: str) -> dict[str, np.ndarray]:
     return {prefix + jax.tree_util.keystr(path): np.ascontiguousarray(np.asarray(leaf)) for path, leaf in leaves}
 
 
+def _is_leaf_array(x) -> bool:
+    return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)
+
+
 def unflatten(skeleton: Network, arrays: dict[str, np.ndarray], prefix: str) -> Network:
-    """Fill ``skeleton``'s array leaves from ``arrays`` written by :func:`flatten`."""
-    params, static = eqx.partition(skeleton, eqx.is_array)
+    """Fill ``skeleton``'s array leaves (arrays or shape structs) from :func:`flatten`'s output."""
+    params, static = eqx.partition(skeleton, _is_leaf_array)
     paths, treedef = jax.tree_util.tree_flatten_with_path(params)
     leaves = []
-    for path, _ in paths:
+    for path, leaf in paths:
         key = prefix + jax.tree_util.keystr(path)
         if key not in arrays:
             raise KeyError(f"weights file has no array {key!r}")
+        if arrays[key].shape != leaf.shape:
+            raise ValueError(f"weights file array {key!r} has shape {arrays[key].shape}, expected {leaf.shape}")
         leaves.append(arrays[key])
     return eqx.combine(jax.tree_util.tree_unflatten(treedef, leaves), static)
 
