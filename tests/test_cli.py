@@ -28,4 +28,4 @@ def test_train_one_group_and_show_status(tmp_path):
                                  "--n-search", "2", "--n-seeds", "1", "--iterations", "20"])
     assert result.exit_code == 0, result.output
     status = runner.invoke(app, ["status", str(store)])
-    assert status.exit_code == 0 and "complete" in status.output and "flipflop-vanilla-tanh-8" in status.output
+    assert status.exit_code == 0 and "done" in status.output and "flipflop-vanilla-tanh-8" in status.output

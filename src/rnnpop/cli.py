@@ -1,4 +1,4 @@
-"""The ``rnnpop`` command line: run, train, status, demo."""
+"""The ``rnnpop`` command line: run, train, analyse, status, demo."""
 
 from __future__ import annotations
 
@@ -63,6 +63,29 @@ def _run(study, store: Path) -> None:
             console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
             raise typer.Exit(130)
     _print_status(store)
+    _analyse(store)
+
+
+def _analyse(root: Path) -> None:
+    from .analysis import analyse_similarity
+    from .store import RunStore
+
+    store = RunStore.open(root)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bars:
+        tasks = {}
+
+        def progress(step, done, total):
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done)
+
+        try:
+            analyse_similarity(store, store.study.analysis, progress=progress)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
+            raise typer.Exit(130)
+    console.print(f"analyses written under {root / 'analysis'}")
 
 
 def _load(path: Path):
@@ -113,6 +136,17 @@ def train(store: Path = typer.Option(..., help="Run directory."),
 
 
 @app.command()
+def analyse(store: Path = typer.Argument(..., help="Run directory.")):
+    """Compute the study's analyses (representations, similarity, MDS) for a trained store."""
+    _setup_jax()
+    try:
+        _analyse(store)
+    except (FileNotFoundError, RuntimeError) as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2)
+
+
+@app.command()
 def status(store: Path = typer.Argument(..., help="Run directory.")):
     """Show which groups of a store are complete, with their losses."""
     _print_status(store)
@@ -138,18 +172,18 @@ def _print_status(root: Path) -> None:
         raise typer.Exit(2)
     table = store.table()
     out = Table(title=f"{store.study.name} — {root}", box=box.SIMPLE,
-                caption="val. loss: median validation MSE of the seed networks; baseline: best constant output")
+                caption="val. loss: median over seed networks; baseline: best constant output")
     out.add_column("group", no_wrap=True)
-    for column in ("state", "networks", "diverged", "baseline", "val. loss"):
+    for column in ("state", "nets", "diverged", "baseline", "val. loss"):
         out.add_column(column, no_wrap=True)
     for plan in store.study.groups():
         gid = plan.group_id
         if table.empty or gid not in set(table["group"]):
-            out.add_row(gid, "[yellow]pending[/]", "", "", "", "")
+            out.add_row(gid, "[yellow]todo[/]", "", "", "", "")
             continue
         rows = table[table["group"] == gid]
         seeds = rows[rows["phase"] == "seed"]
-        out.add_row(gid, "[green]complete[/]", str(len(rows)), str(int((rows["status"] == "diverged").sum())),
+        out.add_row(gid, "[green]done[/]", str(len(rows)), str(int((rows["status"] == "diverged").sum())),
                     f"{rows['baseline_loss'].iloc[0]:.4g}", f"{seeds['validation_loss'].median():.4g}")
     Console().print(out)
 

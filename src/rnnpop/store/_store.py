@@ -45,17 +45,19 @@ class RunStore:
         study_file = root / STUDY_FILE
         if study_file.is_file():
             stored = parse_study(tomllib.loads(study_file.read_text()))
-            if study is not None and stored.to_dict() != study.to_dict():
+            if study is None:
+                return cls(root, stored)
+            if stored.training_dict() != study.training_dict():
                 raise StudyError(f"store {root} was made from a different study "
-                                 f"({_difference(stored.to_dict(), study.to_dict())}); "
+                                 f"({_difference(stored.training_dict(), study.training_dict())}); "
                                  "use another --store directory, or the original study file")
-            return cls(root, stored)
+            if stored.to_dict() != study.to_dict():  # new analysis settings: keep the networks
+                _write_study(root, study)
+            return cls(root, study)
         if study is None:
             raise FileNotFoundError(f"{root} is not a run store (no {STUDY_FILE})")
         (root / "groups").mkdir(parents=True, exist_ok=True)
-        tmp = root / f".{STUDY_FILE}.tmp"
-        tmp.write_text(tomli_w.dumps(study.to_dict()))
-        tmp.replace(study_file)
+        _write_study(root, study)
         return cls(root, study)
 
     def group_dir(self, group_id: str) -> Path:
@@ -116,6 +118,12 @@ class RunStore:
             if plan.group_id == group_id:
                 return plan
         raise KeyError(f"no group {group_id!r} in this study; groups: {[p.group_id for p in self.study.groups()]}")
+
+
+def _write_study(root: Path, study: Study) -> None:
+    tmp = root / f".{STUDY_FILE}.tmp"
+    tmp.write_text(tomli_w.dumps(study.to_dict()))
+    tmp.replace(root / STUDY_FILE)
 
 
 def _difference(a: dict, b: dict, where: str = "") -> str:

@@ -1,6 +1,7 @@
 """The study file: parsed and validated once, before any work starts."""
 
 from ._schema import StudyError as StudyError
+from ._study import AnalysisSettings as AnalysisSettings
 from ._study import GroupPlan as GroupPlan
 from ._study import Study as Study
 from ._study import load_study as load_study

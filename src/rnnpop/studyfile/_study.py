@@ -13,7 +13,8 @@ from ..train import GroupSpec, SearchSpace, TrainConfig
 from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
                       positive_int)
 
-_TOP = ["name", "seed", "grid", "search", "train", "tasks"]
+_TOP = ["name", "seed", "grid", "search", "train", "tasks", "analysis"]
+_ANALYSIS = ["similarity", "probe_samples", "variance", "untrained"]
 _GRID = ["tasks", "cells", "activations", "units", "l2"]
 _SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
 _TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size"]
@@ -29,6 +30,20 @@ class GroupPlan:
     @property
     def group_id(self) -> str:
         return f"{self.task.name}-{self.spec.cell}-{self.spec.activation}-{self.spec.n_units}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisSettings:
+    """What ``rnnpop analyse`` computes: similarity ``metrics`` (distances between the
+    representations of every seed network of a task, plus MDS), on ``probe_samples``
+    trial×time samples of the task's fixed probe batch, SVCCA keeping ``variance``,
+    with the untrained networks too when ``untrained``."""
+
+    metrics: tuple[str, ...] = ("svcca", "cka")
+    probe_samples: int = 1000
+    variance: float = 0.95
+    untrained: bool = True
+    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Study:
     n_seeds: int
     search: SearchSpace
     train: TrainConfig
+    analysis: AnalysisSettings = AnalysisSettings()
 
     def groups(self) -> list[GroupPlan]:
         return [GroupPlan(task, GroupSpec(cell, act, n))
@@ -73,7 +89,13 @@ class Study:
             "train": train,
             "tasks": {t.name: {f.name: getattr(t, f.name) for f in dataclasses.fields(t) if f.init}
                       for t in self.tasks},
+            "analysis": {"similarity": list(self.analysis.metrics), "probe_samples": self.analysis.probe_samples,
+                         "variance": self.analysis.variance, "untrained": self.analysis.untrained},
         }
+
+    def training_dict(self) -> dict[str, Any]:
+        """The part of :meth:`to_dict` that determines the trained networks."""
+        return {k: v for k, v in self.to_dict().items() if k != "analysis"}
 
 
 def load_study(path: str | Path) -> Study:
@@ -113,6 +135,22 @@ def parse_study(data: dict[str, Any]) -> Study:
         n_seeds=positive_int(search.get("n_seeds", 30), "search.n_seeds"),
         search=_search_space(search),
         train=_train_config(train),
+        analysis=_analysis(get_table(data, "analysis", ""), seed),
+    )
+
+
+def _analysis(section: dict, seed: int) -> AnalysisSettings:
+    from ..similarity import METRICS
+
+    check_keys(section, _ANALYSIS, "analysis")
+    untrained = section.get("untrained", True)
+    if not isinstance(untrained, bool):
+        raise StudyError(f"analysis.untrained must be true or false, got {untrained!r}")
+    return AnalysisSettings(
+        metrics=choice_list(section.get("similarity", ["svcca", "cka"]), "analysis.similarity", list(METRICS)),
+        probe_samples=positive_int(section.get("probe_samples", 1000), "analysis.probe_samples"),
+        variance=number(section.get("variance", 0.95), "analysis.variance", low=0.0, low_open=True, high=1.0),
+        untrained=untrained, seed=seed,
     )
 
 

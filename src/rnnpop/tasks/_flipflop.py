@@ -48,15 +48,11 @@ class FlipFlop:
 
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
-        k_pulse, k_sign = jax.random.split(key)
-        shape = (batch_size, self.n_time, self.n_bits)
-        pulse = jax.random.bernoulli(k_pulse, self.p_flip, shape)
-        sign = jnp.where(jax.random.bernoulli(k_sign, 0.5, shape), 1.0, -1.0)
-        inputs = jnp.where(pulse, sign, 0.0).astype(jnp.float32)
-        steps = jnp.arange(self.n_time)[None, :, None]
-        last = jax.lax.cummax(jnp.where(pulse, steps, -1), axis=1)
-        held = jnp.take_along_axis(inputs, jnp.maximum(last, 0), axis=1)
-        targets = jnp.where(last >= 0, held, 0.0).astype(jnp.float32)
+        # one uniform draw decides both: a pulse if u < p_flip, positive if u < p_flip / 2
+        u = jax.random.uniform(key, (batch_size, self.n_time, self.n_bits))
+        inputs = jnp.where(u < self.p_flip, jnp.where(u < 0.5 * self.p_flip, 1.0, -1.0), 0.0)
+        # "the later value if it is a pulse, else the earlier" is associative: O(T log T)
+        targets = jax.lax.associative_scan(lambda a, b: jnp.where(b != 0, b, a), inputs, axis=1)
         return inputs, targets, jnp.ones_like(targets)
 
     def sample(self, batch_size: int, seed: int) -> Batch:

@@ -1,0 +1,8 @@
+"""Analyses of stored populations: representations, embeddings, the similarity stage."""
+
+from ._embedding import mds as mds
+from ._representations import probe_inputs as probe_inputs
+from ._representations import representations as representations
+from ._stage import analyse_similarity as analyse_similarity
+from ._stage import group_states as group_states
+from ._stage import load_similarity as load_similarity

@@ -1,0 +1,30 @@
+"""Metric multidimensional scaling of a distance matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import pdist, squareform
+from sklearn.manifold import MDS
+
+
+def mds(D: np.ndarray, n_components: int = 2, *, seed: int = 0) -> tuple[np.ndarray, float]:
+    """Metric MDS of ``D (N, N)``: SMACOF (scikit-learn) started from classical MDS.
+
+    Returns ``(embedding (N, n_components), stress)`` where stress is Kruskal's
+    stress-1, ``sqrt(Σ (d_ij − D_ij)² / Σ D_ij²)`` over pairs (0 = perfect).
+    """
+    D = np.asarray(D, np.float64)
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ValueError(f"D must be a square (N, N) matrix, got shape {D.shape}")
+    if not np.all(np.isfinite(D)) or np.any(D < 0):
+        raise ValueError("D must be finite and non-negative")
+    if not np.allclose(D, D.T, atol=1e-8):
+        raise ValueError("D must be symmetric")
+    model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="classical_mds",
+                n_init=1, max_iter=1000, eps=1e-9, random_state=seed, normalized_stress=False)
+    embedding = model.fit_transform(D)
+    fitted = squareform(pdist(embedding))
+    upper = np.triu_indices(len(D), 1)
+    denominator = np.sum(D[upper] ** 2)
+    stress = float(np.sqrt(np.sum((fitted[upper] - D[upper]) ** 2) / denominator)) if denominator > 0 else 0.0
+    return embedding, stress

@@ -1,0 +1,115 @@
+"""The similarity stage over a run store: representations, distance matrices, MDS.
+
+Per task, every 'seed' network that did not diverge (trained, and the same networks
+untrained when ``untrained``) is run on the task's probe inputs; the states are
+written per group, then one distance matrix per metric over all of them and an MDS
+map of the trained networks. Each output is a complete-or-absent directory, so the
+stage resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import jax
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..similarity import pairwise
+from ..store import RunStore
+from ..store._atomic import atomic_directory, read_manifest, verify, CorruptGroupError
+from ..studyfile import AnalysisSettings
+from ._embedding import mds
+from ._representations import probe_inputs, representations
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step_name, done, total)``."""
+
+
+def _complete(path: Path) -> bool:
+    try:
+        verify(path)
+    except CorruptGroupError:
+        return False
+    return True
+
+
+def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> xr.Dataset:
+    """States on the probe inputs of a group's usable seed networks, computed once and stored.
+
+    Dataset variables ``trained`` and ``initial`` with dims (network, trial, time, unit);
+    coordinate ``network`` holds the networks' ids within the group.
+    """
+    path = store.root / "analysis" / "representations" / group_id
+    if not _complete(path):
+        table = store.table()
+        rows = table[(table.group == group_id) & (table.phase == "seed") & (table.status == "ok")]
+        index = rows.network.to_numpy()
+        task = store.plan(group_id).task
+        inputs = probe_inputs(task, settings.probe_samples)
+        data = {}
+        for which in ("trained", "initial"):
+            nets = jax.tree_util.tree_map(lambda x: x[index], store.networks(group_id, which))
+            data[which] = (("network", "trial", "time", "unit"), representations(nets, inputs))
+        dataset = xr.Dataset(data, coords={"network": index})
+        with atomic_directory(path, {"group": group_id}) as tmp:
+            dataset.to_zarr(tmp / "states.zarr", zarr_format=3, consolidated=False)
+    return xr.open_zarr(path / "states.zarr", consolidated=False).load()
+
+
+def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None) -> None:
+    """Run the similarity stage for every task of the store's study (skipping done parts)."""
+    for task in store.study.tasks:
+        path = store.root / "analysis" / f"similarity-{task.name}"
+        if _complete(path):
+            continue
+        groups = [g.group_id for g in store.study.groups() if g.task.name == task.name]
+        missing = [g for g in groups if not store.is_complete(g)]
+        if missing:
+            raise RuntimeError(f"train these groups first (rnnpop run): {missing}")
+        labels, reps = [], []
+        for i, gid in enumerate(groups, 1):
+            states = group_states(store, gid, settings)
+            plan = store.plan(gid)
+            for which in ("trained", "initial") if settings.untrained else ("trained",):
+                for k, network in enumerate(states.network.values):
+                    reps.append(states[which].values[k].reshape(-1, states.sizes["unit"]))
+                    labels.append({"group": gid, "cell": plan.spec.cell, "activation": plan.spec.activation,
+                                   "units": plan.spec.n_units, "network_id": int(network),
+                                   "trained": which == "trained"})
+            if progress:
+                progress(f"{task.name}: representations", i, len(groups))
+        _write_similarity(path, task.name, pd.DataFrame(labels), reps, settings, progress)
+
+
+def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, settings, progress) -> None:
+    variables, attrs = {}, {}
+    trained = labels.trained.to_numpy()
+    for metric in settings.metrics:
+        def tick(done, total, metric=metric):
+            if progress:
+                progress(f"{task}: {metric}", done, total)
+
+        D = pairwise(reps, metric=metric, variance=settings.variance, progress=tick)
+        variables[metric] = (("network", "network_b"), D)
+        embedding, stress = mds(D[np.ix_(trained, trained)], seed=settings.seed)
+        variables[f"mds_{metric}"] = (("trained_network", "component"), embedding)
+        attrs[f"mds_{metric}_stress"] = stress
+    coords = {"network": np.arange(len(labels)), "network_b": np.arange(len(labels)),
+              "trained_network": np.flatnonzero(trained)}
+    coords.update({c: ("network", labels[c].to_numpy()) for c in labels.columns})
+    dataset = xr.Dataset(variables, coords=coords, attrs={**attrs, "task": task,
+                                                          **dataclasses.asdict(settings)} | {
+        "metrics": list(settings.metrics)})
+    with atomic_directory(path, {"task": task}) as tmp:
+        dataset.to_zarr(tmp / "similarity.zarr", zarr_format=3, consolidated=False)
+
+
+def load_similarity(store: RunStore, task: str) -> xr.Dataset:
+    """The stored similarity dataset of ``task`` (distances per metric, MDS, labels)."""
+    path = store.root / "analysis" / f"similarity-{task}"
+    verify(path)
+    return xr.open_zarr(path / "similarity.zarr", consolidated=False).load()

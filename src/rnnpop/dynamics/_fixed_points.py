@@ -1,0 +1,157 @@
+"""Fixed points of any step function: batched optimisation, then exact Newton refinement."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._linearise import Step, eigen_decomposition, jacobians
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedPoints:
+    """Unique fixed points of a map and its linearisation at each (M points, n units).
+
+    ``states (M, n)``, ``inputs (M, n_in)``, ``q (M,)`` = ½‖step(h, x) − h‖²,
+    ``jacobians (M, n, n)`` = d step / d h, ``input_jacobians (M, n, n_in)``,
+    ``eigenvalues (M, n)`` complex, sorted by |λ| descending, ``right_eigenvectors
+    (M, n, n)`` (columns), ``left_eigenvectors (M, n, n)`` (rows; L·R = I),
+    ``n_unstable (M,)`` = #{|λ| > 1} and ``is_stable (M,)`` (discrete time).
+    """
+
+    states: np.ndarray
+    inputs: np.ndarray
+    q: np.ndarray
+    jacobians: np.ndarray
+    input_jacobians: np.ndarray
+    eigenvalues: np.ndarray
+    right_eigenvectors: np.ndarray
+    left_eigenvectors: np.ndarray
+    n_unstable: np.ndarray
+    is_stable: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def select(self, index) -> "FixedPoints":
+        return FixedPoints(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
+
+    @classmethod
+    def from_states(cls, step: Step, states: np.ndarray, inputs: np.ndarray) -> "FixedPoints":
+        """Linearise ``step`` at the given (fixed) states."""
+        states, inputs = np.asarray(states, np.float32), np.asarray(inputs, np.float32)
+        q = np.asarray(_speeds(step, jnp.asarray(states), jnp.asarray(inputs)))
+        dh, dx = jacobians(step, states, inputs)
+        values, right, left = eigen_decomposition(dh)
+        n_unstable = np.sum(np.abs(values) > 1.0, axis=-1)
+        return cls(states, inputs, q, dh, dx, values, right, left, n_unstable, n_unstable == 0)
+
+
+def _speed(step: Step, h, x):
+    r = step(h, x) - h
+    return 0.5 * jnp.sum(r * r)
+
+
+@eqx.filter_jit
+def _speeds(step, states, inputs):
+    return jax.vmap(lambda h, x: _speed(step, h, x))(states, inputs)
+
+
+@eqx.filter_jit
+def _minimise(step, states, inputs, n_iterations, learning_rate):
+    opt = optax.adam(learning_rate)
+
+    def loss(h):
+        return jnp.sum(jax.vmap(lambda a, b: _speed(step, a, b))(h, inputs))
+
+    def body(carry, _):
+        h, state = carry
+        updates, state = opt.update(jax.grad(loss)(h), state)
+        return (optax.apply_updates(h, updates), state), None
+
+    (h, _), _ = jax.lax.scan(body, (states, opt.init(states)), None, length=n_iterations)
+    return h
+
+
+@eqx.filter_jit
+def _newton(step, states, inputs, n_steps, damping):
+    """Levenberg–Marquardt on r(h) = step(h, x) − h; converges to saddles as well."""
+
+    def one(h, x):
+        def update(h, _):
+            r = step(h, x) - h
+            Jr = jax.jacfwd(step)(h, x) - jnp.eye(h.shape[0], dtype=h.dtype)
+            JtJ = Jr.T @ Jr
+            scale = damping * (jnp.trace(JtJ) / h.shape[0] + 1e-12)
+            delta = jnp.linalg.solve(JtJ + scale * jnp.eye(h.shape[0], dtype=h.dtype), Jr.T @ r)
+            h_new = h - delta
+            # keep the step only when it does not increase the speed
+            better = _speed(step, h_new, x) <= _speed(step, h, x)
+            return jnp.where(better, h_new, h), None
+
+        return jax.lax.scan(update, h, None, length=n_steps)[0]
+
+    return jax.vmap(one)(states, inputs)
+
+
+def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float = 1e-10,
+                      n_iterations: int = 2000, learning_rate: float = 1e-2, newton_steps: int = 20,
+                      newton_damping: float = 1e-6, unique_tolerance: float = 1e-3,
+                      outlier_distance: float = 10.0) -> FixedPoints:
+    """Fixed points ``h* = step(h*, x)`` reached from ``initial_states (K, n)``.
+
+    Minimises q(h) = ½‖step(h, x) − h‖² from every initial state at once with Adam
+    (vmapped and jitted), then refines every candidate with ``newton_steps``
+    Levenberg–Marquardt steps on ``step(h, x) − h``, so true fixed points (saddles
+    too) are exact to float32 precision. Keeps points with ``q <= q_threshold``
+    (raise it to keep slow points), merges points closer than ``unique_tolerance``
+    (relative to the spread of the initial states) keeping the slowest, and drops
+    points further than ``outlier_distance`` spreads from the initial states' centre.
+
+    ``inputs`` is one static input ``(n_in,)`` for all, or ``(K, n_in)``.
+
+    Example:
+        >>> fps = find_fixed_points(net.step, h0, np.zeros(3))
+        >>> fps.n_unstable   # 0 for stable points, k for k-dimensional saddles
+    """
+    states = jnp.asarray(initial_states, jnp.float32)
+    if states.ndim != 2:
+        raise ValueError(f"initial_states must be (K, n_units), got shape {states.shape}")
+    inputs = jnp.asarray(inputs, jnp.float32)
+    inputs = jnp.broadcast_to(inputs, (states.shape[0], inputs.shape[-1])) if inputs.ndim == 1 else inputs
+    if inputs.shape[0] != states.shape[0]:
+        raise ValueError(f"inputs must be (n_in,) or (K={states.shape[0]}, n_in), got shape {inputs.shape}")
+    h = _minimise(step, states, inputs, n_iterations, learning_rate)
+    if newton_steps > 0:
+        h = _newton(step, h, inputs, newton_steps, newton_damping)
+    h, x = np.asarray(h), np.asarray(inputs)
+    q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
+    keep = _inliers(h, np.asarray(states), outlier_distance) & (q <= q_threshold) & np.isfinite(q)
+    h, x, q = h[keep], x[keep], q[keep]
+    order = _unique(h, x, q, unique_tolerance * _spread(np.asarray(states)))
+    return FixedPoints.from_states(step, h[order], x[order])
+
+
+def _spread(states: np.ndarray) -> float:
+    centre = states.mean(axis=0)
+    return float(max(np.max(np.linalg.norm(states - centre, axis=1)), 1e-6))
+
+
+def _inliers(points: np.ndarray, states: np.ndarray, factor: float) -> np.ndarray:
+    centre = states.mean(axis=0)
+    return np.linalg.norm(points - centre, axis=1) <= factor * _spread(states)
+
+
+def _unique(points: np.ndarray, inputs: np.ndarray, q: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of unique (point, input) pairs, slowest first within each cluster."""
+    kept: list[int] = []
+    for i in np.argsort(q, kind="stable"):
+        if all(np.linalg.norm(points[i] - points[j]) > tolerance or not np.array_equal(inputs[i], inputs[j])
+               for j in kept):
+            kept.append(int(i))
+    return np.array(kept, dtype=int)
