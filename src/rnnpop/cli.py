@@ -67,7 +67,7 @@ def _run(study, store: Path) -> None:
 
 
 def _analyse(root: Path) -> None:
-    from .analysis import analyse_similarity
+    from .analysis import analyse_dynamics, analyse_similarity
     from .store import RunStore
 
     store = RunStore.open(root)
@@ -82,6 +82,8 @@ def _analyse(root: Path) -> None:
 
         try:
             analyse_similarity(store, store.study.analysis, progress=progress)
+            if store.study.analysis.dynamics:
+                analyse_dynamics(store, store.study.analysis, progress=progress)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
             raise typer.Exit(130)

@@ -1,5 +1,8 @@
 """Analyses of stored populations: representations, embeddings, the similarity stage."""
 
+from ._dynamics_stage import analyse_dynamics as analyse_dynamics
+from ._dynamics_stage import initial_states as initial_states
+from ._dynamics_stage import load_dynamics as load_dynamics
 from ._embedding import mds as mds
 from ._representations import probe_inputs as probe_inputs
 from ._representations import representations as representations

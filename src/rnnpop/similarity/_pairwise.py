@@ -8,6 +8,7 @@ a pair then needs only the nuclear norm of ``Z_iᵀ Z_j``, computed block by blo
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Sequence
 
 import numpy as np
@@ -45,22 +46,36 @@ def pairwise(reps: Sequence[np.ndarray], *, metric: str = "svcca", variance: flo
     minimum = 4 if (metric == "cka" and debiased) else 2
     prepared = [as_representation(r, f"reps[{i}]", min_samples=minimum) for i, r in enumerate(reps)]
     if metric == "cka":
-        return _cka_distances(np.stack([_gram_vector(X, debiased) for X in prepared]), block_size, progress)
+        return _cka_distances(_gram_vectors(prepared, debiased), block_size, progress)
     if metric == "svcca":
         return _nuclear_distances([principal_basis(X, variance) for X in prepared], block_size, progress,
                                   mean=True)
     return _nuclear_distances([shape_basis(X) for X in prepared], block_size, progress, mean=False)
 
 
-def _gram_vector(X: np.ndarray, debiased: bool) -> np.ndarray:
-    """Unit vector whose dot products are CKA: the upper triangle of the (U-centred)
-    Gram matrix with off-diagonal entries × √2, as float32 ``(n(n+1)/2,)``."""
-    K = X @ X.T
-    if debiased:
-        K = u_centre(K)
-    rows, cols = np.triu_indices(K.shape[0])
-    v = K[rows, cols] * np.where(rows == cols, 1.0, np.sqrt(2.0))
-    return (v / np.linalg.norm(v)).astype(np.float32)
+def _gram_vectors(reps: list[np.ndarray], debiased: bool) -> np.ndarray:
+    """Unit vectors ``(N, n(n+1)/2)`` float32 whose dot products are CKA: the upper
+    triangle of each (U-centred) Gram matrix with off-diagonal entries × √2."""
+    n = reps[0].shape[0]
+    index, weight = _upper_triangle(n)
+    out = np.empty((len(reps), len(index)), np.float32)
+    for i, X in enumerate(reps):
+        if debiased:  # float64 for the U-centring's cancellations
+            K = u_centre(X @ X.T)
+        else:  # float32 suffices for ⟨K, L⟩ itself
+            X32 = X.astype(np.float32)
+            K = X32 @ X32.T
+        v = np.take(K, index) * weight
+        out[i] = v / np.linalg.norm(v)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _upper_triangle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the upper triangle of an (n, n) matrix and the weights (1 on the
+    diagonal, √2 off it) that make dot products of the gathered vectors ⟨K, L⟩_F."""
+    rows, cols = np.triu_indices(n)
+    return rows * n + cols, np.where(rows == cols, 1.0, np.sqrt(2.0))
 
 
 def _blocks(n: int, pair_fn: Callable[[slice, slice], np.ndarray], block_size: int,
@@ -99,7 +114,7 @@ def _nuclear_distances(bases: list[np.ndarray], block_size: int, progress: Progr
     def pair_fn(rows: slice, cols: slice) -> np.ndarray:
         # one GEMM for the block: (bi·k, n) @ (n, bj·k) -> (bi, bj, k, k)
         cross = np.einsum("ink,jnl->ijkl", stacked[rows], stacked[cols], optimize=True).astype(np.float64)
-        gram = np.einsum("ijkl,ijkm->ijlm", cross, cross)
+        gram = np.swapaxes(cross, -1, -2) @ cross
         nuclear = np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0.0, None)).sum(-1)
         if mean:
             k = np.minimum(widths[rows][:, None], widths[cols][None, :])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._svcca import left_singular
 from ._validate import as_representation, same_samples
 
 
@@ -11,9 +12,8 @@ def shape_basis(X: np.ndarray) -> np.ndarray:
     """``Z = U·S / ‖X‖_F (n_samples, rank)``: the centred, unit-norm ``X`` in its own
     principal coordinates (``Z Zᵀ = X Xᵀ / ‖X‖²``, so every orthogonal-invariant
     quantity is unchanged and widths need no padding)."""
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
-    rank = int(np.sum(s > s[0] * 1e-12))
-    return U[:, :rank] * (s[:rank] / np.linalg.norm(s))
+    U, s = left_singular(X)
+    return U * (s / np.linalg.norm(s))
 
 
 def procrustes(X, Y) -> float:

@@ -12,10 +12,28 @@ def principal_basis(X: np.ndarray, variance: float) -> np.ndarray:
     centred ``X`` whose squared singular values explain at least ``variance`` of the total."""
     if not 0.0 < variance <= 1.0:
         raise ValueError(f"variance must be in (0, 1], got {variance!r}")
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
+    U, s = left_singular(X)
     explained = np.cumsum(s**2) / np.sum(s**2)
     k = int(np.searchsorted(explained, variance - 1e-12) + 1)
     return U[:, :k]
+
+
+def left_singular(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors ``(n_samples, r)`` and singular values ``(r,)`` (descending) of
+    ``X``, for the r non-negligible ones, from the eigen-decomposition of the smaller
+    Gram matrix: a d×d problem instead of an n×d SVD when n_samples ≫ n_units."""
+    n, d = X.shape
+    if n <= d:
+        U, s, _ = np.linalg.svd(X, full_matrices=False)
+    else:
+        values, V = np.linalg.eigh(X.T @ X)
+        values, V = values[::-1], V[:, ::-1]
+        s = np.sqrt(np.clip(values, 0.0, None))
+        keep = s > s[0] * 1e-7  # beyond this the Gram route has no accurate digits left
+        s, V = s[keep], V[:, keep]
+        U = (X @ V) / s
+    keep = s > s[0] * 1e-12
+    return U[:, keep], s[keep]
 
 
 def svcca(X, Y, *, variance: float = 0.95) -> float:

@@ -14,7 +14,8 @@ from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, no
                       positive_int)
 
 _TOP = ["name", "seed", "grid", "search", "train", "tasks", "analysis"]
-_ANALYSIS = ["similarity", "probe_samples", "variance", "untrained"]
+_ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "dynamics", "n_initial_states",
+             "initial_noise", "q_threshold"]
 _GRID = ["tasks", "cells", "activations", "units", "l2"]
 _SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
 _TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size"]
@@ -37,12 +38,18 @@ class AnalysisSettings:
     """What ``rnnpop analyse`` computes: similarity ``metrics`` (distances between the
     representations of every seed network of a task, plus MDS), on ``probe_samples``
     trial×time samples of the task's fixed probe batch, SVCCA keeping ``variance``,
-    with the untrained networks too when ``untrained``."""
+    with the untrained networks too when ``untrained``; with ``dynamics``, fixed points
+    from ``n_initial_states`` states on each network's probe trajectories plus
+    ``initial_noise`` × the units' spread, kept where q <= ``q_threshold``."""
 
     metrics: tuple[str, ...] = ("svcca", "cka")
     probe_samples: int = 1000
     variance: float = 0.95
     untrained: bool = True
+    dynamics: bool = True
+    n_initial_states: int = 256
+    initial_noise: float = 0.1
+    q_threshold: float = 1e-10
     seed: int = 0
 
 
@@ -90,7 +97,9 @@ class Study:
             "tasks": {t.name: {f.name: getattr(t, f.name) for f in dataclasses.fields(t) if f.init}
                       for t in self.tasks},
             "analysis": {"similarity": list(self.analysis.metrics), "probe_samples": self.analysis.probe_samples,
-                         "variance": self.analysis.variance, "untrained": self.analysis.untrained},
+                         "variance": self.analysis.variance, "untrained": self.analysis.untrained,
+                         "dynamics": self.analysis.dynamics, "n_initial_states": self.analysis.n_initial_states,
+                         "initial_noise": self.analysis.initial_noise, "q_threshold": self.analysis.q_threshold},
         }
 
     def training_dict(self) -> dict[str, Any]:
@@ -143,14 +152,18 @@ def _analysis(section: dict, seed: int) -> AnalysisSettings:
     from ..similarity import METRICS
 
     check_keys(section, _ANALYSIS, "analysis")
-    untrained = section.get("untrained", True)
-    if not isinstance(untrained, bool):
-        raise StudyError(f"analysis.untrained must be true or false, got {untrained!r}")
+    for flag in ("untrained", "dynamics"):
+        if not isinstance(section.get(flag, True), bool):
+            raise StudyError(f"analysis.{flag} must be true or false, got {section[flag]!r}")
     return AnalysisSettings(
         metrics=choice_list(section.get("similarity", ["svcca", "cka"]), "analysis.similarity", list(METRICS)),
         probe_samples=positive_int(section.get("probe_samples", 1000), "analysis.probe_samples"),
         variance=number(section.get("variance", 0.95), "analysis.variance", low=0.0, low_open=True, high=1.0),
-        untrained=untrained, seed=seed,
+        untrained=section.get("untrained", True), dynamics=section.get("dynamics", True),
+        n_initial_states=positive_int(section.get("n_initial_states", 256), "analysis.n_initial_states"),
+        initial_noise=number(section.get("initial_noise", 0.1), "analysis.initial_noise", low=0.0),
+        q_threshold=number(section.get("q_threshold", 1e-10), "analysis.q_threshold", low=0.0, low_open=True),
+        seed=seed,
     )
 
 

@@ -1,0 +1,111 @@
+"""The dynamics stage over a run store: fixed points, linearisations, transition graphs.
+
+Per group, for every usable seed network and every task condition (the static input
+of ``task.conditions()``), fixed points are searched from states sampled on the
+network's own probe trajectories plus noise (as in the paper). Stored per group under
+``analysis/dynamics/<group>/``: ``points.parquet`` (one row per fixed point: network,
+condition, q, stability, readout, oscillation frequency, eigenvalues near 1),
+``arrays.zarr`` (states and eigenvalues, rows aligned with the table) and, for the
+flip-flop, ``transitions.parquet`` (network, source, target, probability; points in
+readout order).
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pandas as pd
+import zarr
+
+from ..dynamics import (FixedPoints, count_near_one, find_fixed_points, oscillation_frequency,
+                        readout_order, transition_graph)
+from ..store import RunStore
+from ..store._atomic import CorruptGroupError, atomic_directory, verify
+from ..studyfile import AnalysisSettings
+from ._stage import Progress, group_states
+
+
+def initial_states(trajectories: np.ndarray, n: int, *, noise: float, seed: int) -> np.ndarray:
+    """``n`` states drawn from ``trajectories (trials, time, units)`` plus Gaussian noise of
+    ``noise`` × each unit's standard deviation: ``(n, units)``."""
+    flat = trajectories.reshape(-1, trajectories.shape[-1])
+    rng = np.random.default_rng(seed)
+    picked = flat[rng.integers(0, len(flat), n)]
+    return picked + noise * flat.std(axis=0) * rng.normal(size=picked.shape)
+
+
+def network_fixed_points(net, task, trajectories: np.ndarray, settings: AnalysisSettings,
+                         seed: int) -> list[FixedPoints]:
+    """Fixed points of one network for each condition of ``task``."""
+    starts = initial_states(trajectories, settings.n_initial_states, noise=settings.initial_noise, seed=seed)
+    return [find_fixed_points(net.step, starts, condition, q_threshold=settings.q_threshold)
+            for condition in task.conditions()]
+
+
+def _rows(net, points: FixedPoints, network: int, condition: int) -> tuple[pd.DataFrame, np.ndarray]:
+    readout = np.asarray(net.readout(points.states)) if len(points) else np.zeros((0, net.w_out.shape[0]))
+    order = readout_order(readout)
+    frame = pd.DataFrame({
+        "network": network, "condition": condition, "point": np.arange(len(points)),
+        "q": points.q[order], "n_unstable": points.n_unstable[order], "stable": points.is_stable[order],
+        "frequency": oscillation_frequency(points.eigenvalues[order]) if len(points) else [],
+        "near_one": count_near_one(points.eigenvalues[order]) if len(points) else [],
+    })
+    for k in range(readout.shape[1]):
+        frame[f"readout_{k}"] = readout[order, k]
+    return frame, order
+
+
+def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSettings) -> None:
+    path = store.root / "analysis" / "dynamics" / group_id
+    try:
+        verify(path)
+        return
+    except CorruptGroupError:
+        pass
+    plan = store.plan(group_id)
+    states = group_states(store, group_id, settings)
+    trained = store.networks(group_id)
+    tables, arrays, transitions = [], {"states": [], "eigenvalues": []}, []
+    for k, network in enumerate(states.network.values):
+        net = jax.tree_util.tree_map(lambda x: x[network], trained)
+        per_condition = network_fixed_points(net, plan.task, states["trained"].values[k], settings,
+                                             seed=settings.seed + int(network))
+        for condition, points in enumerate(per_condition):
+            frame, order = _rows(net, points, int(network), condition)
+            tables.append(frame)
+            arrays["states"].append(points.states[order])
+            arrays["eigenvalues"].append(points.eigenvalues[order])
+            if plan.task.name == "flipflop" and len(points):
+                graph = transition_graph(net.step, points.select(order), seed=settings.seed)
+                src, dst = np.nonzero(graph)
+                transitions.append(pd.DataFrame({"network": int(network), "source": src, "target": dst,
+                                                 "probability": graph[src, dst]}))
+    table = pd.concat(tables, ignore_index=True)
+    with atomic_directory(path, {"group": group_id}) as tmp:
+        table.to_parquet(tmp / "points.parquet", index=False)
+        root = zarr.open_group(str(tmp / "arrays.zarr"), mode="w")
+        for name, parts in arrays.items():
+            data = np.concatenate(parts) if parts else np.zeros((0, states.sizes["unit"]))
+            root.create_array(name, data=data.astype(np.complex64 if name == "eigenvalues" else np.float32))
+        if transitions:
+            pd.concat(transitions, ignore_index=True).to_parquet(tmp / "transitions.parquet", index=False)
+
+
+def analyse_dynamics(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None) -> None:
+    """Run the dynamics stage for every group of the store's study (skipping done ones)."""
+    groups = [g.group_id for g in store.study.groups()]
+    for i, gid in enumerate(groups, 1):
+        analyse_group_dynamics(store, gid, settings)
+        if progress:
+            progress("fixed points", i, len(groups))
+
+
+def load_dynamics(store: RunStore, group_id: str) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame]:
+    """``(points table, {'states', 'eigenvalues'} arrays aligned with it, transitions)``."""
+    path = store.root / "analysis" / "dynamics" / group_id
+    verify(path)
+    root = zarr.open_group(str(path / "arrays.zarr"), mode="r")
+    transitions = (pd.read_parquet(path / "transitions.parquet") if (path / "transitions.parquet").exists()
+                   else pd.DataFrame(columns=["network", "source", "target", "probability"]))
+    return pd.read_parquet(path / "points.parquet"), {k: np.asarray(root[k][:]) for k in root.array_keys()}, transitions

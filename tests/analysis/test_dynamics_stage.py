@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from rnnpop.analysis import analyse_dynamics, analyse_similarity, load_dynamics
+from rnnpop.dynamics import graph_distance
+from rnnpop.store import RunStore
+from rnnpop.studies import run_study
+from rnnpop.studyfile import parse_study
+
+# A small, well-trained 3-bit flip-flop population (the demo's recipe, one GRU group).
+STUDY = {
+    "name": "flipflop-dynamics", "seed": 0,
+    "grid": {"tasks": ["flipflop"], "cells": ["gru"], "activations": ["tanh"], "units": [24], "l2": [1e-5]},
+    "search": {"n_search": 1, "n_seeds": 2, "learning_rate": [0.05, 0.05], "momentum": [0.9, 0.9],
+               "decay": [0.5, 0.5], "clip": [1.0, 1.0]},
+    "train": {"n_iterations": 1500, "log_every": 500, "batch_size": 64, "validation_size": 128},
+    "tasks": {"flipflop": {"n_time": 60, "p_flip": 0.08}},
+    "analysis": {"similarity": ["cka"], "probe_samples": 600, "untrained": False, "n_initial_states": 256},
+}
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dyn") / "run"
+    store = run_study(parse_study(STUDY), root)
+    analyse_similarity(store, store.study.analysis)
+    analyse_dynamics(store, store.study.analysis)
+    return RunStore.open(root)
+
+
+def test_trained_flipflop_network_has_eight_stable_fixed_points(analysed):
+    gid = "flipflop-gru-tanh-24"
+    table = analysed.table()
+    seeds = table[(table.group == gid) & (table.phase == "seed")]
+    assert (seeds.validation_loss < 0.1 * seeds.baseline_loss).all(), "the networks must be well trained"
+    points, arrays, transitions = load_dynamics(analysed, gid)
+    for network, rows in points.groupby("network"):
+        stable = rows[rows.stable]
+        assert len(stable) == 8
+        # the stable points read out the 8 corners of the cube, in lexicographic order
+        corners = np.sign(stable[["readout_0", "readout_1", "readout_2"]].to_numpy())
+        assert len({tuple(c) for c in corners}) == 8
+        assert (rows.q <= 1e-10).all()
+        assert (rows.n_unstable > 0).sum() >= 1  # saddles between the corners
+    assert len(arrays["states"]) == len(points) and arrays["eigenvalues"].dtype == np.complex64
+    # transition rows sum to 1, and stable points only return to themselves
+    for network, graph in transitions.groupby("network"):
+        sums = graph.groupby("source").probability.sum()
+        np.testing.assert_allclose(sums, 1.0)
+        rows = points[points.network == network].reset_index(drop=True)
+        for i in np.flatnonzero(rows.stable):
+            out = graph[graph.source == i]
+            assert out.target.tolist() == [i]
+
+
+def test_stage_resumes(analysed):
+    path = analysed.root / "analysis" / "dynamics" / "flipflop-gru-tanh-24" / "manifest.json"
+    before = path.stat().st_mtime_ns
+    analyse_dynamics(analysed, analysed.study.analysis)
+    assert path.stat().st_mtime_ns == before
