@@ -67,7 +67,7 @@ def _run(study, store: Path) -> None:
 
 
 def _analyse(root: Path) -> None:
-    from .analysis import analyse_dynamics, analyse_similarity
+    from .analysis import analyse_dynamics, analyse_similarity, analyse_topology
     from .store import RunStore
 
     store = RunStore.open(root)
@@ -84,6 +84,7 @@ def _analyse(root: Path) -> None:
             analyse_similarity(store, store.study.analysis, progress=progress)
             if store.study.analysis.dynamics:
                 analyse_dynamics(store, store.study.analysis, progress=progress)
+                analyse_topology(store)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
             raise typer.Exit(130)

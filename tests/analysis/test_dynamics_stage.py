@@ -58,3 +58,43 @@ def test_stage_resumes(analysed):
     before = path.stat().st_mtime_ns
     analyse_dynamics(analysed, analysed.study.analysis)
     assert path.stat().st_mtime_ns == before
+
+
+def test_flipflop_topology_compares_graphs_with_and_without_equal_counts(analysed):
+    from rnnpop.analysis import analyse_topology, flipflop_topology
+
+    table, distances = flipflop_topology(analysed)
+    assert (table.n_stable == 8).all() and table.modal.any()
+    assert distances.attrs["modal_count"] == table.n_points.mode().iloc[0]
+    M = distances["matched"].values
+    assert np.allclose(M, M.T) and np.all(np.diag(M) == 0) and np.all(M >= 0)
+    G = distances["graph"].values
+    assert G.shape == (table.modal.sum(),) * 2
+    analyse_topology(analysed)
+    assert (analysed.root / "analysis" / "topology-flipflop" / "networks.parquet").is_file()
+
+
+PIPELINE = {
+    "name": "sine-context", "seed": 1,
+    "grid": {"tasks": ["sine", "context"], "cells": ["vanilla"], "activations": ["tanh"], "units": [6],
+             "l2": [0.0]},
+    "search": {"n_search": 1, "n_seeds": 2, "learning_rate": [0.01, 0.01], "momentum": [0.5, 0.5]},
+    "train": {"n_iterations": 20, "log_every": 10, "batch_size": 8, "validation_size": 16},
+    "tasks": {"sine": {"n_time": 30, "n_frequencies": 3}, "context": {"n_time": 20}},
+    "analysis": {"similarity": ["cka"], "probe_samples": 60, "untrained": False, "n_initial_states": 16},
+}
+
+
+def test_sine_and_context_summaries_have_one_row_per_network_and_condition(tmp_path):
+    from rnnpop.analysis import analyse_topology, context_integration, sine_frequencies
+
+    store = run_study(parse_study(PIPELINE), tmp_path / "run")
+    analyse_similarity(store, store.study.analysis)
+    analyse_dynamics(store, store.study.analysis)
+    sine = sine_frequencies(store)
+    assert len(sine) == 2 * 3 and set(np.round(sine.input_frequency, 4)) == {0.1, 0.35, 0.6}
+    context = context_integration(store)
+    assert len(context) == 2 * 2 and context.n_points.min() >= 1
+    assert np.isfinite(context.full_integral).all()
+    analyse_topology(store)
+    assert (store.root / "analysis" / "topology-context" / "integration.parquet").is_file()

@@ -22,3 +22,9 @@ def test_mds_is_seeded_and_checks_its_input():
         mds(D + np.triu(np.ones_like(D)))
     with pytest.raises(ValueError, match="square"):
         mds(D[:3])
+
+
+def test_mds_of_coincident_points_is_exact_at_the_origin():
+    for n in (1, 3):
+        embedding, stress = mds(np.zeros((n, n)))
+        assert embedding.shape == (n, 2) and not embedding.any() and stress == 0.0

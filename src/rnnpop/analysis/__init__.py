@@ -7,5 +7,9 @@ from ._embedding import mds as mds
 from ._representations import probe_inputs as probe_inputs
 from ._representations import representations as representations
 from ._stage import analyse_similarity as analyse_similarity
+from ._topology_stage import analyse_topology as analyse_topology
+from ._topology_stage import context_integration as context_integration
+from ._topology_stage import flipflop_topology as flipflop_topology
+from ._topology_stage import sine_frequencies as sine_frequencies
 from ._stage import group_states as group_states
 from ._stage import load_similarity as load_similarity

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import zarr
 
-from ..dynamics import (FixedPoints, count_near_one, find_fixed_points, oscillation_frequency,
-                        readout_order, transition_graph)
+from ..dynamics import (FixedPoints, count_near_one, find_fixed_points, mode_zeroing_integration,
+                        oscillation_frequency, readout_order, transition_graph)
 from ..store import RunStore
 from ..store._atomic import CorruptGroupError, atomic_directory, verify
 from ..studyfile import AnalysisSettings
@@ -56,6 +56,18 @@ def _rows(net, points: FixedPoints, network: int, condition: int) -> tuple[pd.Da
     return frame, order
 
 
+def _mode_zeroing(net, points: FixedPoints, context: int, n_steps: int) -> np.ndarray:
+    """Per point ``(M, n + 1)``: the readout after ``n_steps`` of a unit pulse on the cued
+    stream (input ``context``), keeping the top-k modes (Fig. 3f)."""
+    readout = np.zeros(points.states.shape[1])
+    readout[: net.w_out.shape[1]] = np.asarray(net.w_out[0])  # the LSTM reads the h half of [h; c]
+    return np.stack([
+        mode_zeroing_integration(points.eigenvalues[i], points.right_eigenvectors[i],
+                                 points.left_eigenvectors[i], points.input_jacobians[i][:, context],
+                                 readout, n_steps)
+        for i in range(len(points))]) if len(points) else np.zeros((0, points.states.shape[1] + 1))
+
+
 def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSettings) -> None:
     path = store.root / "analysis" / "dynamics" / group_id
     try:
@@ -66,7 +78,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     plan = store.plan(group_id)
     states = group_states(store, group_id, settings)
     trained = store.networks(group_id)
-    tables, arrays, transitions = [], {"states": [], "eigenvalues": []}, []
+    tables, arrays, transitions = [], {"states": [], "eigenvalues": [], "mode_zeroing": []}, []
     for k, network in enumerate(states.network.values):
         net = jax.tree_util.tree_map(lambda x: x[network], trained)
         per_condition = network_fixed_points(net, plan.task, states["trained"].values[k], settings,
@@ -76,6 +88,9 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
             tables.append(frame)
             arrays["states"].append(points.states[order])
             arrays["eigenvalues"].append(points.eigenvalues[order])
+            if plan.task.name == "context":
+                arrays["mode_zeroing"].append(_mode_zeroing(net, points.select(order), condition,
+                                                            plan.task.n_time))
             if plan.task.name == "flipflop" and len(points):
                 graph = transition_graph(net.step, points.select(order), seed=settings.seed)
                 src, dst = np.nonzero(graph)
@@ -86,6 +101,8 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
         table.to_parquet(tmp / "points.parquet", index=False)
         root = zarr.open_group(str(tmp / "arrays.zarr"), mode="w")
         for name, parts in arrays.items():
+            if name == "mode_zeroing" and not parts:
+                continue
             data = np.concatenate(parts) if parts else np.zeros((0, states.sizes["unit"]))
             root.create_array(name, data=data.astype(np.complex64 if name == "eigenvalues" else np.float32))
         if transitions:

@@ -20,6 +20,8 @@ def mds(D: np.ndarray, n_components: int = 2, *, seed: int = 0) -> tuple[np.ndar
         raise ValueError("D must be finite and non-negative")
     if not np.allclose(D, D.T, atol=1e-8):
         raise ValueError("D must be symmetric")
+    if not np.any(D > 0):  # one point, or all coincide: the embedding is exact at the origin
+        return np.zeros((len(D), n_components)), 0.0
     model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="classical_mds",
                 n_init=1, max_iter=1000, eps=1e-9, random_state=seed, normalized_stress=False)
     embedding = model.fit_transform(D)

@@ -11,22 +11,29 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
-def configure_cpu(n_devices: int | None = None) -> None:
+def configure_cpu(n_devices: int | None = None) -> bool:
     """Ask JAX for ``n_devices`` single-threaded host devices (default: the core count).
 
-    Must run before JAX creates its backends (before any computation); afterwards it
-    raises, because XLA reads these settings only once.
+    Takes effect only before JAX creates its backends (before any computation), as XLA
+    reads these settings once; called later it changes nothing, warns, and returns False.
     """
     n = n_devices or len(os.sched_getaffinity(0))
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError:
+        warnings.warn("JAX is already initialised; keeping its devices (call configure_cpu first)",
+                      stacklevel=2)
+        return False
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_cpu_multi_thread_eigen" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
-    jax.config.update("jax_num_cpu_devices", n)
+    return True
 
 
 def network_mesh() -> Mesh:
