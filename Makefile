@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/rnnpop demo --store runs/demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"

@@ -1,6 +1,9 @@
 """rnnpop: train populations of recurrent networks and compare what they compute."""
 
+from . import analysis as analysis
+from . import dynamics as dynamics
 from . import models as models
+from . import similarity as similarity
 from . import store as store
 from . import studies as studies
 from . import studyfile as studyfile

@@ -10,6 +10,8 @@ from ._stage import analyse_similarity as analyse_similarity
 from ._topology_stage import analyse_topology as analyse_topology
 from ._topology_stage import context_integration as context_integration
 from ._topology_stage import flipflop_topology as flipflop_topology
+from ._topology_stage import line_topology as line_topology
 from ._topology_stage import sine_frequencies as sine_frequencies
+from ._topology_stage import topology_distances as topology_distances
 from ._stage import group_states as group_states
 from ._stage import load_similarity as load_similarity

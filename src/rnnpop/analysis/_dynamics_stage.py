@@ -19,8 +19,7 @@ import zarr
 
 from ..dynamics import (FixedPoints, count_near_one, find_fixed_points, mode_zeroing_integration,
                         oscillation_frequency, readout_order, transition_graph)
-from ..store import RunStore
-from ..store._atomic import CorruptGroupError, atomic_directory, verify
+from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from ._stage import Progress, group_states
 
@@ -70,11 +69,8 @@ def _mode_zeroing(net, points: FixedPoints, context: int, n_steps: int) -> np.nd
 
 def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSettings) -> None:
     path = store.root / "analysis" / "dynamics" / group_id
-    try:
-        verify(path)
+    if is_complete(path):
         return
-    except CorruptGroupError:
-        pass
     plan = store.plan(group_id)
     states = group_states(store, group_id, settings)
     trained = store.networks(group_id)

@@ -19,22 +19,13 @@ import pandas as pd
 import xarray as xr
 
 from ..similarity import pairwise
-from ..store import RunStore
-from ..store._atomic import atomic_directory, read_manifest, verify, CorruptGroupError
+from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from ._embedding import mds
 from ._representations import probe_inputs, representations
 
 Progress = Callable[[str, int, int], None]
 """``progress(step_name, done, total)``."""
-
-
-def _complete(path: Path) -> bool:
-    try:
-        verify(path)
-    except CorruptGroupError:
-        return False
-    return True
 
 
 def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> xr.Dataset:
@@ -44,7 +35,7 @@ def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> 
     coordinate ``network`` holds the networks' ids within the group.
     """
     path = store.root / "analysis" / "representations" / group_id
-    if not _complete(path):
+    if not is_complete(path):
         table = store.table()
         rows = table[(table.group == group_id) & (table.phase == "seed") & (table.status == "ok")]
         index = rows.network.to_numpy()
@@ -64,7 +55,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
     """Run the similarity stage for every task of the store's study (skipping done parts)."""
     for task in store.study.tasks:
         path = store.root / "analysis" / f"similarity-{task.name}"
-        if _complete(path):
+        if is_complete(path):
             continue
         groups = [g.group_id for g in store.study.groups() if g.task.name == task.name]
         missing = [g for g in groups if not store.is_complete(g)]

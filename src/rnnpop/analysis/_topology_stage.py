@@ -3,10 +3,12 @@
 Reads each group's fixed points (the dynamics stage) and writes, per task, under
 ``analysis/topology-<task>/``:
 
-- flip-flop: ``networks.parquet`` (fixed-point and stable counts per network, whether
-  it has the modal count) and ``distances.zarr`` with the paper's graph distance
-  (Euclidean between readout-ordered transition matrices, modal-count networks only)
-  and the matched-graph distance (every network, whatever its count), with MDS maps;
+- every task: ``networks.parquet`` (one row per compared item, its fixed-point count
+  and whether that is the modal count) and ``distances.zarr`` with the paper's graph
+  distance (Euclidean between readout-ordered graph matrices, modal-count items only)
+  and the matched-graph distance (every item, whatever its count), with MDS maps. The
+  graphs: flip-flop transition graphs; sine and context nearest-neighbour graphs of
+  the input-dependent fixed points and of each context's line attractor;
 - sine: ``frequencies.parquet``: per network and input frequency, the linear
   frequency of the leading complex pair at the slowest fixed point;
 - context: ``integration.parquet``: per network and context, eigenvalues within 0.05
@@ -19,9 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..dynamics import graph_distance, matched_graph_distance
-from ..store import RunStore
-from ..store._atomic import CorruptGroupError, atomic_directory, verify
+from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour_graph
+from ..store import RunStore, atomic_directory, is_complete
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
 
@@ -33,21 +34,17 @@ def _groups(store: RunStore, task: str):
             yield plan, points, arrays, transitions
 
 
-def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
-    """Per-network counts and the two topology distance matrices with their MDS maps."""
-    labels, graphs, nodes = [], [], []
-    for plan, points, _, transitions in _groups(store, "flipflop"):
-        for network, rows in points.groupby("network"):
-            m = len(rows)
-            graph = np.zeros((m, m))
-            edges = transitions[transitions.network == network]
-            graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
-            graphs.append(graph)
-            nodes.append(rows.filter(like="readout_").to_numpy())
-            labels.append({"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
-                           "units": plan.spec.n_units, "network_id": int(network), "n_points": m,
-                           "n_stable": int(rows.stable.sum())})
-    table = pd.DataFrame(labels)
+def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
+                       nodes: list[np.ndarray]) -> tuple[pd.DataFrame, xr.Dataset]:
+    """The two topology distance matrices of a set of graphs, with MDS maps.
+
+    ``graph``: the paper's Euclidean distance between equally ordered graph matrices,
+    over the items whose node count is the modal one (the others are set aside and
+    flagged ``modal = False``); ``matched``: :func:`matched_graph_distance` over every
+    item, whatever its count, nodes described by ``nodes`` (e.g. readouts).
+    """
+    table = labels.copy()
+    table["n_points"] = [len(g) for g in graphs]
     modal = int(table.n_points.mode().iloc[0]) if len(table) else 0
     table["modal"] = table.n_points == modal
     n = len(graphs)
@@ -57,16 +54,54 @@ def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
             matched[i, j] = matched[j, i] = matched_graph_distance(graphs[i], nodes[i], graphs[j], nodes[j])
     keep = np.flatnonzero(table.modal)
     paper = np.array([[graph_distance(graphs[i], graphs[j]) for j in keep] for i in keep]).reshape(len(keep), -1)
-    data = {"matched": (("network", "network_b"), matched),
-            "graph": (("modal_network", "modal_network_b"), paper)}
+    data = {"matched": (("item", "item_b"), matched), "graph": (("modal_item", "modal_item_b"), paper)}
     attrs = {"modal_count": modal}
-    for name, D, dims in (("matched", matched, "network"), ("graph", paper, "modal_network")):
+    for name, D, dim in (("matched", matched, "item"), ("graph", paper, "modal_item")):
         if len(D) >= 3:
             embedding, stress = mds(D)
-            data[f"mds_{name}"] = ((dims, "component"), embedding)
+            data[f"mds_{name}"] = ((dim, "component"), embedding)
             attrs[f"mds_{name}_stress"] = stress
-    coords = {"network": np.arange(n), "network_b": np.arange(n), "modal_network": keep, "modal_network_b": keep}
+    coords = {"item": np.arange(n), "item_b": np.arange(n), "modal_item": keep, "modal_item_b": keep}
     return table, xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _label(plan, network: int, **extra) -> dict:
+    return {"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
+            "units": plan.spec.n_units, "network_id": int(network), **extra}
+
+
+def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
+    """Transition graphs (Fig. 1e–f): one item per network, nodes = readouts."""
+    labels, graphs, nodes = [], [], []
+    for plan, points, _, transitions in _groups(store, "flipflop"):
+        for network, rows in points.groupby("network"):
+            graph = np.zeros((len(rows), len(rows)))
+            edges = transitions[transitions.network == network]
+            graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
+            graphs.append(graph)
+            nodes.append(rows.filter(like="readout_").to_numpy())
+            labels.append(_label(plan, network, n_stable=int(rows.stable.sum())))
+    return topology_distances(pd.DataFrame(labels), graphs, nodes)
+
+
+def line_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset]:
+    """Nearest-neighbour graphs of fixed points ordered by readout (Fig. 3d for 'context',
+    one item per network and context; Fig. 2e for 'sine', one item per network over the
+    slowest fixed point of each frequency)."""
+    labels, graphs, nodes = [], [], []
+    for plan, points, arrays, _ in _groups(store, task):
+        if task == "sine":
+            chosen = points.loc[points.groupby(["network", "condition"]).q.idxmin()]
+            items = chosen.groupby("network")
+        else:
+            items = points.groupby(["network", "condition"])
+        for key, rows in items:
+            network, condition = (key, -1) if task == "sine" else key
+            order = rows.sort_values(["condition", "readout_0"]).index.to_numpy()
+            graphs.append(nearest_neighbour_graph(arrays["states"][order]))
+            nodes.append(points.loc[order].filter(like="readout_").to_numpy())
+            labels.append(_label(plan, network, condition=int(condition)))
+    return topology_distances(pd.DataFrame(labels), graphs, nodes)
 
 
 def sine_frequencies(store: RunStore) -> pd.DataFrame:
@@ -99,17 +134,18 @@ def analyse_topology(store: RunStore) -> None:
     """Write the per-task comparisons (skipping tasks already done)."""
     for task in store.study.tasks:
         path = store.root / "analysis" / f"topology-{task.name}"
-        try:
-            verify(path)
+        if is_complete(path):
             continue
-        except CorruptGroupError:
-            pass
         with atomic_directory(path, {"task": task.name}) as tmp:
             if task.name == "flipflop":
                 table, distances = flipflop_topology(store)
                 table.to_parquet(tmp / "networks.parquet", index=False)
                 distances.to_zarr(tmp / "distances.zarr", zarr_format=3, consolidated=False)
-            elif task.name == "sine":
-                sine_frequencies(store).to_parquet(tmp / "frequencies.parquet", index=False)
-            elif task.name == "context":
-                context_integration(store).to_parquet(tmp / "integration.parquet", index=False)
+            else:
+                table, distances = line_topology(store, task.name)
+                table.to_parquet(tmp / "networks.parquet", index=False)
+                distances.to_zarr(tmp / "distances.zarr", zarr_format=3, consolidated=False)
+                if task.name == "sine":
+                    sine_frequencies(store).to_parquet(tmp / "frequencies.parquet", index=False)
+                else:
+                    context_integration(store).to_parquet(tmp / "integration.parquet", index=False)

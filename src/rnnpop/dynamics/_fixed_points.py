@@ -100,14 +100,14 @@ def _newton(step, states, inputs, n_steps, damping):
 
 
 def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float = 1e-10,
-                      n_iterations: int = 2000, learning_rate: float = 1e-2, newton_steps: int = 20,
+                      n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
                       newton_damping: float = 1e-6, unique_tolerance: float = 1e-3,
                       outlier_distance: float = 10.0) -> FixedPoints:
     """Fixed points ``h* = step(h*, x)`` reached from ``initial_states (K, n)``.
 
     Minimises q(h) = ½‖step(h, x) − h‖² from every initial state at once with Adam
-    (vmapped and jitted), then refines every candidate with ``newton_steps``
-    Levenberg–Marquardt steps on ``step(h, x) − h``, so true fixed points (saddles
+    (vmapped and jitted), then refines one representative of each cluster of
+    candidates with ``newton_steps`` Levenberg–Marquardt steps on ``step(h, x) − h``, so true fixed points (saddles
     too) are exact to float32 precision. Keeps points with ``q <= q_threshold``
     (raise it to keep slow points), merges points closer than ``unique_tolerance``
     (relative to the spread of the initial states) keeping the slowest, and drops
@@ -126,14 +126,20 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
     inputs = jnp.broadcast_to(inputs, (states.shape[0], inputs.shape[-1])) if inputs.ndim == 1 else inputs
     if inputs.shape[0] != states.shape[0]:
         raise ValueError(f"inputs must be (n_in,) or (K={states.shape[0]}, n_in), got shape {inputs.shape}")
+    tolerance = unique_tolerance * _spread(np.asarray(states))
     h = _minimise(step, states, inputs, n_iterations, learning_rate)
     if newton_steps > 0:
-        h = _newton(step, h, inputs, newton_steps, newton_damping)
+        # candidates that the optimiser brought together converge to the same point:
+        # refine one representative of each
+        h, x = np.asarray(h), np.asarray(inputs)
+        picked = _unique(h, x, np.asarray(_speeds(step, jnp.asarray(h), inputs)), tolerance)
+        h = _newton(step, jnp.asarray(h[picked]), jnp.asarray(x[picked]), newton_steps, newton_damping)
+        inputs = jnp.asarray(x[picked])
     h, x = np.asarray(h), np.asarray(inputs)
     q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
     keep = _inliers(h, np.asarray(states), outlier_distance) & (q <= q_threshold) & np.isfinite(q)
     h, x, q = h[keep], x[keep], q[keep]
-    order = _unique(h, x, q, unique_tolerance * _spread(np.asarray(states)))
+    order = _unique(h, x, q, tolerance)
     return FixedPoints.from_states(step, h[order], x[order])
 
 
@@ -148,10 +154,17 @@ def _inliers(points: np.ndarray, states: np.ndarray, factor: float) -> np.ndarra
 
 
 def _unique(points: np.ndarray, inputs: np.ndarray, q: np.ndarray, tolerance: float) -> np.ndarray:
-    """Indices of unique (point, input) pairs, slowest first within each cluster."""
+    """Indices of unique (point, input) pairs: greedily, slowest first, each point kept
+    unless it lies within ``tolerance`` of an already kept point with the same input."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=int)
+    points = np.asarray(points, np.float64)  # the squared-norm expansion cancels in float32
+    squared = np.sum(points**2, axis=1)
+    distance = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * points @ points.T, 0.0))
+    same_input = np.all(inputs[:, None, :] == inputs[None, :, :], axis=-1)
+    close = (distance <= tolerance) & same_input
     kept: list[int] = []
     for i in np.argsort(q, kind="stable"):
-        if all(np.linalg.norm(points[i] - points[j]) > tolerance or not np.array_equal(inputs[i], inputs[j])
-               for j in kept):
+        if not close[i, kept].any():
             kept.append(int(i))
     return np.array(kept, dtype=int)

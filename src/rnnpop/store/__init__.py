@@ -1,5 +1,8 @@
 """The run store: atomic, checksummed, resumable; no pickle anywhere."""
 
 from ._atomic import CorruptGroupError as CorruptGroupError
+from ._atomic import atomic_directory as atomic_directory
+from ._atomic import is_complete as is_complete
+from ._atomic import verify as verify
 from ._store import RunStore as RunStore
 from ._store import load as load

@@ -66,6 +66,15 @@ def read_manifest(directory: Path) -> dict | None:
         return None
 
 
+def is_complete(directory: Path) -> bool:
+    """True when ``directory`` has a manifest and every file matches its checksum."""
+    try:
+        verify(directory)
+    except CorruptGroupError:
+        return False
+    return True
+
+
 def verify(directory: Path) -> None:
     """Raise :class:`CorruptGroupError` naming the first missing or altered file."""
     manifest = read_manifest(directory)

@@ -25,7 +25,7 @@ import zarr
 from ..models import Network
 from ..studyfile import GroupPlan, Study, StudyError, parse_study
 from ..train import GroupResult, init_networks
-from ._atomic import CorruptGroupError, atomic_directory, read_manifest, verify
+from ._atomic import atomic_directory, is_complete, read_manifest, verify
 from ._weights import load_networks, save_networks
 
 STUDY_FILE = "study.toml"
@@ -65,11 +65,7 @@ class RunStore:
 
     def is_complete(self, group_id: str) -> bool:
         """Complete and intact: a manifest whose checksums all match."""
-        try:
-            verify(self.group_dir(group_id))
-        except CorruptGroupError:
-            return False
-        return True
+        return is_complete(self.group_dir(group_id))
 
     def write_group(self, plan: GroupPlan, result: GroupResult, table: pd.DataFrame) -> None:
         """Atomically write a trained group (replacing an incomplete or corrupt one)."""
@@ -100,7 +96,7 @@ class RunStore:
         """The stacked networks (``which`` = 'trained' | 'initial') of a complete group."""
         if which not in ("trained", "initial"):
             raise ValueError(f"which must be 'trained' or 'initial', got {which!r}")
-        plan = self._plan(group_id)
+        plan = self.plan(group_id)
         verify(self.group_dir(group_id))
         n = read_manifest(self.group_dir(group_id))["n_networks"]
         skeleton = eqx.filter_eval_shape(init_networks, plan.task, plan.spec, np.zeros(n, np.uint32))
@@ -111,9 +107,7 @@ class RunStore:
         return np.asarray(zarr.open_array(str(self.group_dir(group_id) / "curves.zarr"), mode="r")[:])
 
     def plan(self, group_id: str) -> GroupPlan:
-        return self._plan(group_id)
-
-    def _plan(self, group_id: str) -> GroupPlan:
+        """The task and network shape of ``group_id``."""
         for plan in self.study.groups():
             if plan.group_id == group_id:
                 return plan

@@ -33,22 +33,6 @@ def run_study(study: Study, root: str | Path, *, group_progress: GroupProgress |
         opener = group_progress(group, total) if group_progress else contextlib.nullcontext(None)
         with opener as progress:
             result, table = search_and_train(group.task, group.spec, plan, study.train,
-                                             group_id=group.group_id, progress=_phased(progress, study))
+                                             group_id=group.group_id, progress=progress)
         store.write_group(group, result, table)
     return store
-
-
-def _phased(progress: Progress | None, study: Study) -> Progress | None:
-    """Count the seed phase after the search phase on one bar."""
-    if progress is None:
-        return None
-    n = study.train.n_iterations
-    state = {"offset": 0, "last": 0}
-
-    def update(done: int, total: int, loss: float) -> None:
-        if done < state["last"]:
-            state["offset"] += n
-        state["last"] = done
-        progress(state["offset"] + done, 2 * n, loss)
-
-    return update

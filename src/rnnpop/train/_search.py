@@ -30,6 +30,8 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
     """Train the search draws of every L2 strength together, keep the best by
     validation loss, then train ``n_seeds`` fresh seeds with it.
 
+    ``progress`` counts both phases: ``2 · n_iterations`` iterations in all.
+
     Returns the concatenated result (search networks first, then seeds) and a table
     with one row per network: ``phase`` ('search' | 'seed'), ``replicate``, the
     hyperparameters, losses, ``status`` ('ok' | 'diverged') and ``selected`` (the
@@ -37,11 +39,11 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
     """
     search_hp = Hyperparameters.concatenate([
         _search_draws(plan, group_id, i, l2) for i, l2 in enumerate(plan.l2)])
-    search = train_group(task, spec, search_hp, config, progress=progress)
+    search = train_group(task, spec, search_hp, config, progress=_phase(progress, 0, config.n_iterations))
     best = _best_per_l2(search.validation_loss, search.train_loss, len(plan.l2), plan.n_search)
     seeds_hp = Hyperparameters.concatenate([
         _seed_copies(search_hp.select(np.array([b])), plan, group_id, i) for i, b in enumerate(best)])
-    seeds = train_group(task, spec, seeds_hp, config, progress=progress)
+    seeds = train_group(task, spec, seeds_hp, config, progress=_phase(progress, 1, config.n_iterations))
     result = _concatenate(search, seeds)
     selected = np.zeros(len(search_hp), bool)
     selected[best] = True
@@ -50,6 +52,12 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
     table.insert(0, "network", np.arange(len(table)))
     table["baseline_loss"] = constant_baseline(task, config)
     return result, table
+
+
+def _phase(progress: Progress | None, phase: int, n_iterations: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda done, _total, loss: progress(phase * n_iterations + done, 2 * n_iterations, loss)
 
 
 def _search_draws(plan: SearchPlan, group_id: str, index: int, l2: float) -> Hyperparameters:
