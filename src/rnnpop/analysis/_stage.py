@@ -36,8 +36,8 @@ def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> 
     """
     path = store.root / "analysis" / "representations" / group_id
     if not is_complete(path):
-        table = store.table()
-        rows = table[(table.group == group_id) & (table.phase == "seed") & (table.status == "ok")]
+        table = store.group_table(group_id)
+        rows = table[(table.phase == "seed") & (table.status == "ok")]
         index = rows.network.to_numpy()
         task = store.plan(group_id).task
         inputs = probe_inputs(task, settings.probe_samples)

@@ -89,8 +89,12 @@ class RunStore:
 
     def table(self) -> pd.DataFrame:
         """One row per network of every complete group."""
-        frames = [pd.read_parquet(self.group_dir(g) / "metrics.parquet") for g in self.complete_groups()]
+        frames = [self.group_table(g) for g in self.complete_groups()]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def group_table(self, group_id: str) -> pd.DataFrame:
+        """One row per network of a complete group (``network`` is its index in the group)."""
+        return pd.read_parquet(self.group_dir(group_id) / "metrics.parquet")
 
     def networks(self, group_id: str, which: str = "trained") -> Network:
         """The stacked networks (``which`` = 'trained' | 'initial') of a complete group."""
