@@ -28,6 +28,12 @@ Progress = Callable[[str, int, int], None]
 """``progress(step_name, done, total)``."""
 
 
+def network_label(plan, network: int, **extra) -> dict:
+    """The row that identifies one network of a group in an analysis table."""
+    return {"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
+            "units": plan.spec.n_units, "network_id": int(network), **extra}
+
+
 def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> xr.Dataset:
     """States on the probe inputs of a group's usable seed networks, computed once and stored.
 
@@ -68,9 +74,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
             for which in ("trained", "initial") if settings.untrained else ("trained",):
                 for k, network in enumerate(states.network.values):
                     reps.append(states[which].values[k].reshape(-1, states.sizes["unit"]))
-                    labels.append({"group": gid, "cell": plan.spec.cell, "activation": plan.spec.activation,
-                                   "units": plan.spec.n_units, "network_id": int(network),
-                                   "trained": which == "trained"})
+                    labels.append(network_label(plan, network, trained=which == "trained"))
             if progress:
                 progress(f"{task.name}: representations", i, len(groups))
         _write_similarity(path, task.name, pd.DataFrame(labels), reps, settings, progress)
@@ -92,9 +96,8 @@ def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, setting
     coords = {"network": np.arange(len(labels)), "network_b": np.arange(len(labels)),
               "trained_network": np.flatnonzero(trained)}
     coords.update({c: ("network", labels[c].to_numpy()) for c in labels.columns})
-    dataset = xr.Dataset(variables, coords=coords, attrs={**attrs, "task": task,
-                                                          **dataclasses.asdict(settings)} | {
-        "metrics": list(settings.metrics)})
+    attrs.update(dataclasses.asdict(settings), task=task, metrics=list(settings.metrics))
+    dataset = xr.Dataset(variables, coords=coords, attrs=attrs)
     with atomic_directory(path, {"task": task}) as tmp:
         dataset.to_zarr(tmp / "similarity.zarr", zarr_format=3, consolidated=False)
 

@@ -25,6 +25,7 @@ from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour
 from ..store import RunStore, atomic_directory, is_complete
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
+from ._stage import network_label
 
 
 def _groups(store: RunStore, task: str):
@@ -65,11 +66,6 @@ def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
     return table, xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def _label(plan, network: int, **extra) -> dict:
-    return {"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
-            "units": plan.spec.n_units, "network_id": int(network), **extra}
-
-
 def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
     """Transition graphs (Fig. 1e–f): one item per network, nodes = readouts."""
     labels, graphs, nodes = [], [], []
@@ -80,7 +76,7 @@ def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
             graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
             graphs.append(graph)
             nodes.append(rows.filter(like="readout_").to_numpy())
-            labels.append(_label(plan, network, n_stable=int(rows.stable.sum())))
+            labels.append(network_label(plan, network, n_stable=int(rows.stable.sum())))
     return topology_distances(pd.DataFrame(labels), graphs, nodes)
 
 
@@ -100,7 +96,7 @@ def line_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset]
             order = rows.sort_values(["condition", "readout_0"]).index.to_numpy()
             graphs.append(nearest_neighbour_graph(arrays["states"][order]))
             nodes.append(points.loc[order].filter(like="readout_").to_numpy())
-            labels.append(_label(plan, network, condition=int(condition)))
+            labels.append(network_label(plan, network, condition=int(condition)))
     return topology_distances(pd.DataFrame(labels), graphs, nodes)
 
 

@@ -126,7 +126,8 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
     inputs = jnp.broadcast_to(inputs, (states.shape[0], inputs.shape[-1])) if inputs.ndim == 1 else inputs
     if inputs.shape[0] != states.shape[0]:
         raise ValueError(f"inputs must be (n_in,) or (K={states.shape[0]}, n_in), got shape {inputs.shape}")
-    tolerance = unique_tolerance * _spread(np.asarray(states))
+    centre, spread = np.asarray(states).mean(axis=0), _spread(np.asarray(states))
+    tolerance = unique_tolerance * spread
     h = _minimise(step, states, inputs, n_iterations, learning_rate)
     if newton_steps > 0:
         # candidates that the optimiser brought together converge to the same point:
@@ -137,7 +138,8 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
         inputs = jnp.asarray(x[picked])
     h, x = np.asarray(h), np.asarray(inputs)
     q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
-    keep = _inliers(h, np.asarray(states), outlier_distance) & (q <= q_threshold) & np.isfinite(q)
+    inliers = np.linalg.norm(h - centre, axis=1) <= outlier_distance * spread
+    keep = inliers & (q <= q_threshold) & np.isfinite(q)
     h, x, q = h[keep], x[keep], q[keep]
     order = _unique(h, x, q, tolerance)
     return FixedPoints.from_states(step, h[order], x[order])
@@ -146,11 +148,6 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
 def _spread(states: np.ndarray) -> float:
     centre = states.mean(axis=0)
     return float(max(np.max(np.linalg.norm(states - centre, axis=1)), 1e-6))
-
-
-def _inliers(points: np.ndarray, states: np.ndarray, factor: float) -> np.ndarray:
-    centre = states.mean(axis=0)
-    return np.linalg.norm(points - centre, axis=1) <= factor * _spread(states)
 
 
 def _unique(points: np.ndarray, inputs: np.ndarray, q: np.ndarray, tolerance: float) -> np.ndarray:
