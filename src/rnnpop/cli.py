@@ -1,4 +1,4 @@
-"""The ``rnnpop`` command line: run, train, analyse, status, demo."""
+"""The ``rnnpop`` command line: run, train, analyse, report, status, demo."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def _run(study, store: Path) -> None:
             raise typer.Exit(130)
     _print_status(store)
     _analyse(store)
+    _report(store)
 
 
 def _analyse(root: Path) -> None:
@@ -89,6 +90,16 @@ def _analyse(root: Path) -> None:
             console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
             raise typer.Exit(130)
     console.print(f"analyses written under {root / 'analysis'}")
+
+
+def _report(root: Path) -> None:
+    from .report import build_report
+    from .store import RunStore
+
+    with console.status("writing the report"):
+        path = build_report(RunStore.open(root))
+    console.print(f"report: [bold]{path}[/]")
+    print(path)
 
 
 def _load(path: Path):
@@ -147,6 +158,22 @@ def analyse(store: Path = typer.Argument(..., help="Run directory.")):
     except (FileNotFoundError, RuntimeError) as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2)
+
+
+@app.command()
+def report(store: Path = typer.Argument(..., help="Run directory."),
+           output: Optional[Path] = typer.Option(None, help="HTML file (default: <store>/report.html).")):
+    """Write the study's one-file HTML report from the stored analyses."""
+    from .report import build_report
+    from .store import RunStore
+
+    try:
+        path = build_report(RunStore.open(store), output)
+    except FileNotFoundError as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2)
+    console.print(f"report: [bold]{path}[/]")
+    print(path)
 
 
 @app.command()

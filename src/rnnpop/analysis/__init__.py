@@ -1,4 +1,4 @@
-"""Analyses of stored populations: representations, embeddings, the similarity stage."""
+"""Analyses of stored populations: representations, similarity, dynamics, topology, findings."""
 
 from ._dynamics_stage import analyse_dynamics as analyse_dynamics
 from ._dynamics_stage import initial_states as initial_states
@@ -15,3 +15,9 @@ from ._topology_stage import sine_frequencies as sine_frequencies
 from ._topology_stage import topology_distances as topology_distances
 from ._stage import group_states as group_states
 from ._stage import load_similarity as load_similarity
+from ._findings import Finding as Finding
+from ._findings import linear_fit as linear_fit
+from ._findings import modal_fraction as modal_fraction
+from ._findings import silhouette as silhouette
+from ._findings import study_findings as study_findings
+from ._findings import trained_untrained_gap as trained_untrained_gap

@@ -12,6 +12,8 @@ readout order).
 
 from __future__ import annotations
 
+import time
+
 import jax
 import numpy as np
 import pandas as pd
@@ -71,6 +73,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     path = store.root / "analysis" / "dynamics" / group_id
     if is_complete(path):
         return
+    start = time.perf_counter()
     plan = store.plan(group_id)
     states = group_states(store, group_id, settings)
     trained = store.networks(group_id)
@@ -93,7 +96,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
                 transitions.append(pd.DataFrame({"network": int(network), "source": src, "target": dst,
                                                  "probability": graph[src, dst]}))
     table = pd.concat(tables, ignore_index=True)
-    with atomic_directory(path, {"group": group_id}) as tmp:
+    with atomic_directory(path, {"group": group_id, "seconds": time.perf_counter() - start}) as tmp:
         table.to_parquet(tmp / "points.parquet", index=False)
         root = zarr.open_group(str(tmp / "arrays.zarr"), mode="w")
         for name, parts in arrays.items():

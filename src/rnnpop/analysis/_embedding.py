@@ -7,8 +7,21 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.manifold import MDS
 
 
+def classical_mds(D: np.ndarray, n_components: int = 2) -> np.ndarray:
+    """Torgerson's classical scaling of ``D (N, N)``: ``(N, n_components)``; directions
+    with non-positive eigenvalues (non-Euclidean or too few points) are set to zero."""
+    D = np.asarray(D, np.float64)
+    n = len(D)
+    J = np.eye(n) - 1.0 / n
+    values, vectors = np.linalg.eigh(-0.5 * J @ (D**2) @ J)
+    top = np.argsort(values)[::-1][:n_components]
+    embedding = np.zeros((n, n_components))
+    embedding[:, : len(top)] = vectors[:, top] * np.sqrt(np.maximum(values[top], 0.0))
+    return embedding
+
+
 def mds(D: np.ndarray, n_components: int = 2, *, seed: int = 0) -> tuple[np.ndarray, float]:
-    """Metric MDS of ``D (N, N)``: SMACOF (scikit-learn) started from classical MDS.
+    """Metric MDS of ``D (N, N)``: SMACOF (scikit-learn) started from :func:`classical_mds`.
 
     Returns ``(embedding (N, n_components), stress)`` where stress is Kruskal's
     stress-1, ``sqrt(Σ (d_ij − D_ij)² / Σ D_ij²)`` over pairs (0 = perfect).
@@ -22,9 +35,9 @@ def mds(D: np.ndarray, n_components: int = 2, *, seed: int = 0) -> tuple[np.ndar
         raise ValueError("D must be symmetric")
     if not np.any(D > 0):  # one point, or all coincide: the embedding is exact at the origin
         return np.zeros((len(D), n_components)), 0.0
-    model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="classical_mds",
+    model = MDS(n_components=n_components, metric_mds=True, metric="precomputed", init="random",
                 n_init=1, max_iter=1000, eps=1e-9, random_state=seed, normalized_stress=False)
-    embedding = model.fit_transform(D)
+    embedding = model.fit_transform(D, init=classical_mds(D, n_components))
     fitted = squareform(pdist(embedding))
     upper = np.triu_indices(len(D), 1)
     denominator = np.sum(D[upper] ** 2)

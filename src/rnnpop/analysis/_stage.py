@@ -10,6 +10,7 @@ stage resumes where it stopped.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -63,6 +64,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
         path = store.root / "analysis" / f"similarity-{task.name}"
         if is_complete(path):
             continue
+        start = time.perf_counter()
         groups = [g.group_id for g in store.study.groups() if g.task.name == task.name]
         missing = [g for g in groups if not store.is_complete(g)]
         if missing:
@@ -77,10 +79,11 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
                     labels.append(network_label(plan, network, trained=which == "trained"))
             if progress:
                 progress(f"{task.name}: representations", i, len(groups))
-        _write_similarity(path, task.name, pd.DataFrame(labels), reps, settings, progress)
+        _write_similarity(path, task.name, pd.DataFrame(labels), reps, settings, progress, start)
 
 
-def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, settings, progress) -> None:
+def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, settings, progress,
+                      start: float) -> None:
     variables, attrs = {}, {}
     trained = labels.trained.to_numpy()
     for metric in settings.metrics:
@@ -98,7 +101,7 @@ def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, setting
     coords.update({c: ("network", labels[c].to_numpy()) for c in labels.columns})
     attrs.update(dataclasses.asdict(settings), task=task, metrics=list(settings.metrics))
     dataset = xr.Dataset(variables, coords=coords, attrs=attrs)
-    with atomic_directory(path, {"task": task}) as tmp:
+    with atomic_directory(path, {"task": task, "seconds": time.perf_counter() - start}) as tmp:
         dataset.to_zarr(tmp / "similarity.zarr", zarr_format=3, consolidated=False)
 
 

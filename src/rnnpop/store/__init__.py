@@ -3,6 +3,8 @@
 from ._atomic import CorruptGroupError as CorruptGroupError
 from ._atomic import atomic_directory as atomic_directory
 from ._atomic import is_complete as is_complete
+from ._atomic import read_manifest as read_manifest
 from ._atomic import verify as verify
+from ._hardware import hardware as hardware
 from ._store import RunStore as RunStore
 from ._store import load as load

@@ -25,6 +25,7 @@ import zarr
 from ..models import Network
 from ..studyfile import GroupPlan, Study, StudyError, parse_study
 from ..train import GroupResult, init_networks
+from ._hardware import hardware
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
 from ._weights import load_networks, save_networks
 
@@ -74,7 +75,7 @@ class RunStore:
                               ("activation", plan.spec.activation), ("units", plan.spec.n_units)):
             table.insert(1, column, value)
         info = {"group": plan.group_id, "n_networks": len(table), "seconds": result.seconds,
-                "log_every": self.study.train.log_every}
+                "log_every": self.study.train.log_every, "hardware": hardware()}
         with atomic_directory(self.group_dir(plan.group_id), info) as tmp:
             save_networks(tmp / "params.safetensors", {"trained": result.networks, "initial": result.initial},
                           {"group": plan.group_id})

@@ -1,0 +1,15 @@
+"""Figures of a study: pure functions, data in, matplotlib Figure out (Agg backend)."""
+
+from ._dynamics import eigenvalue_spectra as eigenvalue_spectra
+from ._dynamics import fixed_point_graph as fixed_point_graph
+from ._dynamics import frequency_response as frequency_response
+from ._dynamics import mode_zeroing as mode_zeroing
+from ._dynamics import topology_maps as topology_maps
+from ._geometry import distance_matrix as distance_matrix
+from ._geometry import mds_map as mds_map
+from ._geometry import pca as pca
+from ._geometry import population_maps as population_maps
+from ._geometry import trajectories as trajectories
+from ._style import ACTIVATION_COLOURS as ACTIVATION_COLOURS
+from ._style import CELL_COLOURS as CELL_COLOURS
+from ._training import loss_histograms as loss_histograms

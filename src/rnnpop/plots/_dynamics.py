@@ -1,0 +1,113 @@
+"""Dynamics: fixed points with their transitions, frequencies, spectra near 1, mode zeroing."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ._geometry import pca
+from ._style import STABILITY_COLOURS, colour, figure, sort_key
+
+
+def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray,
+                      graph: np.ndarray | None = None, *, title: str = "") -> Figure:
+    """Fixed points ``points (M, units)`` of one network in the top-3 PCs of its
+    trajectories ``states (trials, time, units)``; stable filled, unstable hollow; the
+    transition graph ``graph (M, M)`` drawn as lines whose width is the probability."""
+    fig, (ax,) = figure(1, width=4.6, height=4.2, projection="3d")
+    mean, comps = pca(states)
+    for trial in states[: min(8, len(states))]:
+        ax.plot(*((trial - mean) @ comps.T).T, color="#BBBBBB", lw=0.5)
+    xyz = (np.asarray(points) - mean) @ comps.T
+    stable = np.asarray(stable, bool)
+    if graph is not None:
+        for i, j in zip(*np.nonzero(graph)):
+            if i != j:
+                ax.plot(*xyz[[i, j]].T, color="#0077BB", lw=0.4 + 2.5 * graph[i, j], alpha=0.7)
+    for flag in (True, False):
+        sel = stable == flag
+        ax.scatter(*xyz[sel].T, s=40, depthshade=False, facecolors=STABILITY_COLOURS[True] if flag else "none",
+                   edgecolors=STABILITY_COLOURS[flag], label=f"{'stable' if flag else 'unstable'} ({sel.sum()})")
+    ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3"), ax.tick_params(labelsize=6)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.set_title(title or "fixed points and transitions (line width = probability)")
+    return fig
+
+
+def frequency_response(frame: pd.DataFrame) -> Figure:
+    """Linearised vs. input frequency (Fig. 2d, 2f). ``frame`` columns: ``cell``,
+    ``activation``, ``input_frequency``, ``linear_frequency`` (radians per step)."""
+    fig, axes = figure(2)
+    top = max(float(frame.input_frequency.max()), float(frame.linear_frequency.max()), 1e-3) * 1.05
+    for ax, (activation, rows) in zip(axes, sorted(frame.groupby("activation"), key=lambda kv: kv[0])):
+        for cell, sub in sorted(rows.groupby("cell"), key=lambda kv: sort_key(kv[0], activation)):
+            ax.scatter(sub.input_frequency, sub.linear_frequency, s=8, alpha=0.35, color=colour(cell))
+            mean = sub.groupby("input_frequency").linear_frequency.mean()
+            ax.plot(mean.index, mean.values, color=colour(cell), lw=1.5, label=cell)
+        ax.plot([0, top], [0, top], "k--", lw=0.8, label="identity")
+        ax.set_xlim(0, top), ax.set_ylim(0, top)
+        ax.set_xlabel("input frequency (rad / step)"), ax.set_ylabel("linearised frequency (rad / step)")
+        ax.set_title(f"{activation} networks"), ax.legend(fontsize=7, frameon=False)
+    for ax in axes[frame.activation.nunique():]:
+        ax.set_axis_off()
+    return fig
+
+
+def eigenvalue_spectra(eigenvalues: Mapping[str, np.ndarray], *, radius: float = 0.05) -> Figure:
+    """Eigenvalues of the linearisations at the line-attractor fixed points (Fig. 3e),
+    one panel per key: ``eigenvalues[key] (M, n)`` complex. The disc of radius
+    ``radius`` around 1 is drawn; the title counts eigenvalues in it per point."""
+    fig, axes = figure(len(eigenvalues), width=3.2, height=3.2)
+    theta = np.linspace(0, 2 * np.pi, 400)
+    for ax, (key, values) in zip(axes, eigenvalues.items()):
+        values = np.asarray(values)
+        ax.plot(np.cos(theta), np.sin(theta), color="#999999", lw=0.8)
+        ax.plot(1 + radius * np.cos(theta), radius * np.sin(theta), color="#CC3311", lw=0.8)
+        ax.scatter(values.real.ravel(), values.imag.ravel(), s=5, alpha=0.4, color=colour(key))
+        near = (np.abs(values - 1) <= radius).sum(axis=-1).mean() if values.size else 0.0
+        ax.set_xlim(-1.2, 1.2), ax.set_ylim(-1.2, 1.2), ax.set_aspect("equal")
+        ax.set_xlabel("Re λ"), ax.set_ylabel("Im λ")
+        ax.set_title(f"{key}: {near:.1f} within {radius} of 1", color=colour(key), fontsize=9)
+    return fig
+
+
+def mode_zeroing(curves: Mapping[str, np.ndarray]) -> Figure:
+    """Integration of a unit input pulse keeping the top-k modes (Fig. 3f):
+    ``curves[key] (items, n + 1)`` (entry k = readout with k modes kept; the last is
+    the full linearisation), shown normalised by the full value, mean ± s.d."""
+    fig, (ax,) = figure(1, width=4.6)
+    for key, data in curves.items():
+        data = np.asarray(data, np.float64)
+        if not len(data):
+            continue
+        full = data[:, -1:]
+        normalised = data / np.where(np.abs(full) > 1e-12, full, 1.0)
+        k = np.arange(data.shape[1])
+        mean, sd = normalised.mean(axis=0), normalised.std(axis=0)
+        ax.plot(k, mean, color=colour(key), label=key)
+        ax.fill_between(k, mean - sd, mean + sd, color=colour(key), alpha=0.15)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("modes kept (largest |λ| first)"), ax.set_ylabel("integrated pulse / full linearisation")
+    ax.axhline(1.0, color="k", lw=0.6, ls="--")
+    ax.set_title("mode zeroing"), ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def topology_maps(matched: np.ndarray, cells, paper: np.ndarray | None = None, paper_cells=None, *,
+                  modal_count: int | None = None) -> Figure:
+    """MDS of the topology distances coloured by cell: ``matched (N, 2)`` (every
+    network) and, when given, the paper's graph distance ``paper (M, 2)`` (networks
+    with the modal fixed-point count)."""
+    from ._geometry import mds_map
+
+    fig, axes = figure(2)
+    mds_map(matched, np.asarray(cells), ax=axes[0], title="topology MDS (matched graphs)")
+    if paper is not None and len(paper):
+        mds_map(paper, np.asarray(paper_cells), ax=axes[1],
+                title=f"topology MDS (paper's distance, {modal_count} points)")
+    else:
+        axes[1].set_title("paper's distance: fewer than 3 networks with the modal count"), axes[1].set_axis_off()
+    return fig

@@ -1,0 +1,123 @@
+"""``build_report(store)``: one self-contained HTML file (figures embedded as PNG)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from ..analysis import study_findings
+from ..store import RunStore, hardware, read_manifest
+from ._figures import task_figures
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _population(store: RunStore) -> pd.DataFrame:
+    table = store.table()
+    rows = []
+    for plan in store.study.groups():
+        gid = plan.group_id
+        manifest = read_manifest(store.group_dir(gid)) if store.is_complete(gid) else None
+        group = table[table.group == gid] if not table.empty else table
+        seeds = group[group.phase == "seed"] if len(group) else group
+        rows.append({
+            "group": gid, "task": plan.task.name, "cell": plan.spec.cell, "activation": plan.spec.activation,
+            "units": plan.spec.n_units, "state": "done" if manifest else "todo",
+            "networks": len(group), "diverged": int((group.status == "diverged").sum()) if len(group) else 0,
+            "baseline loss": float(group.baseline_loss.iloc[0]) if len(group) else np.nan,
+            "median val. loss (seeds)": float(seeds.validation_loss.median()) if len(seeds) else np.nan,
+            "train seconds": float(manifest["seconds"]) if manifest else np.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def _analysis_seconds(store: RunStore) -> float:
+    total = 0.0
+    for manifest_path in (store.root / "analysis").rglob("manifest.json") if (store.root / "analysis").exists() else []:
+        manifest = read_manifest(manifest_path.parent)
+        total += float((manifest or {}).get("seconds", 0.0))
+    return total
+
+
+def _hardware(store: RunStore) -> str:
+    for plan in store.study.groups():
+        manifest = read_manifest(store.group_dir(plan.group_id)) if store.is_complete(plan.group_id) else None
+        if manifest and "hardware" in manifest:
+            h = manifest["hardware"]
+            return f"{h['cpu']}, {h['cores']} cores; JAX {h['jax']} on {h['backend']} ({h['devices']})"
+    h = hardware()
+    return f"not recorded with the run; the report was built on {h['cpu']}, {h['cores']} cores"
+
+
+def _set_aside(store: RunStore) -> pd.DataFrame:
+    rows = []
+    table = store.table()
+    if not table.empty:
+        for r in table[table.status == "diverged"].itertuples():
+            rows.append({"task": r.task, "group": r.group, "network": int(r.network), "phase": r.phase,
+                         "why": "diverged during training"})
+    for task in store.study.tasks:
+        path = store.root / "analysis" / f"topology-{task.name}" / "networks.parquet"
+        if path.exists():
+            networks = pd.read_parquet(path)
+            for r in networks[~networks.modal].itertuples():
+                rows.append({"task": task.name, "group": r.group, "network": int(r.network_id), "phase": "seed",
+                             "why": f"{r.n_points} fixed points, not the modal count (left out of the paper's "
+                                    "graph distance; kept in the matched-graph distance)"})
+    return pd.DataFrame(rows, columns=["task", "group", "network", "phase", "why"])
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p><em>none</em></p>"
+    return frame.to_html(index=False, border=0, classes="data", float_format=lambda x: f"{x:.4g}",
+                         na_rep="–", escape=True)
+
+
+def build_report(store: RunStore, path: str | Path | None = None) -> Path:
+    """Write the study's report (default ``<store>/report.html``) and return its path.
+
+    Sections: the study (population, budget, hardware, wall time), training quality,
+    the figures per task, the findings table (the paper's claims next to the numbers
+    measured here) and what was set aside. Only the analyses present are shown.
+    """
+    path = Path(path) if path is not None else store.root / "report.html"
+    study = store.study
+    population = _population(store)
+    train_seconds = float(np.nansum(population["train seconds"])) if len(population) else 0.0
+    sections = []
+    for task in study.tasks:
+        figures = []
+        for item in task_figures(store, task.name):
+            figures.append({"title": item.title, "caption": item.caption, "src": _png(item.figure)})
+        sections.append({"task": task.name, "figures": figures})
+    findings = study_findings(store)
+    findings_view = findings.assign(agrees=findings.agrees.map({True: "yes", False: "no", None: "–"}))
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("rnnpop.report", "templates"),
+                                     autoescape=jinja2.select_autoescape(["html", "j2"]))
+    text = environment.get_template("report.html.j2").render(
+        study=study, generated=datetime.datetime.now().isoformat(timespec="seconds"),
+        hardware=_hardware(store), train_seconds=train_seconds, analysis_seconds=_analysis_seconds(store),
+        n_networks=int(population.networks.sum()) if len(population) else 0,
+        population=_html_table(population), findings=_html_table(findings_view),
+        set_aside=_html_table(_set_aside(store)), sections=sections,
+        budget={"iterations": study.train.n_iterations, "batch": study.train.batch_size,
+                "search": study.n_search, "seeds": study.n_seeds},
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+

@@ -1,0 +1,164 @@
+"""The report's figures for one task, made from the stored analyses."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .. import plots
+from ..analysis import group_states, load_dynamics, load_similarity, mds, probe_inputs
+from ..store import RunStore, is_complete
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A titled figure of the report with its caption (``figure`` is matplotlib's)."""
+
+    title: str
+    caption: str
+    figure: object
+
+
+def _representative_groups(store: RunStore, task: str) -> dict[str, str]:
+    """One group per cell type (the tanh one where there is one): ``{cell: group_id}``."""
+    chosen: dict[str, str] = {}
+    for plan in store.study.groups():
+        if plan.task.name != task or not store.is_complete(plan.group_id):
+            continue
+        cell = plan.spec.cell
+        if cell not in chosen or plan.spec.activation == "tanh":
+            chosen[cell] = plan.group_id
+    return chosen
+
+
+def _first_network_points(store: RunStore, group_id: str):
+    path = store.root / "analysis" / "dynamics" / group_id
+    if not is_complete(path):
+        return None
+    points, arrays, transitions = load_dynamics(store, group_id)
+    if points.empty:
+        return None
+    network = points.network.iloc[0]
+    sel = (points.network == network).to_numpy()
+    return network, points[sel].reset_index(drop=True), arrays, sel, transitions[transitions.network == network]
+
+
+def task_figures(store: RunStore, task: str) -> list[Figure]:
+    """Every figure of ``task`` whose analyses are in the store."""
+    settings = store.study.analysis
+    figures: list[Figure] = []
+    groups = _representative_groups(store, task)
+    table = store.table()
+    rows = table[table.task == task] if not table.empty else table
+    if len(rows):
+        figures.append(Figure("Final losses", "Validation loss of every network (search and seed phases), "
+                              "per configuration (Appendix C).", plots.loss_histograms(rows)))
+    states, fixed, stable = {}, {}, {}
+    trial_values = None
+    for cell, gid in groups.items():
+        if not (store.root / "analysis" / "representations" / gid).exists():
+            continue
+        data = group_states(store, gid, settings)
+        k = 0
+        states[cell] = data["trained"].values[k]
+        found = _first_network_points(store, gid)
+        if found is not None and task == "context":
+            _, points, arrays, sel, _ = found
+            fixed[cell], stable[cell] = arrays["states"][sel], points.stable.to_numpy()
+    if task == "sine" and states:
+        trial_values = probe_inputs(store.plan(next(iter(groups.values()))).task, settings.probe_samples)[..., 0].mean(1)
+    if states:
+        figures.append(Figure(
+            "Trajectories", "Hidden-state trajectories of one trained network per cell type on the probe inputs, "
+            "in its top three principal components" + (
+                "; colour = cued frequency" if task == "sine" else
+                "; dots = fixed points of both contexts (filled stable, hollow unstable)" if task == "context" else
+                " (the flip-flop's cube)") + ".",
+            plots.trajectories(states, trial_values=trial_values, value_label="input frequency" if task == "sine" else "",
+                               fixed_points=fixed or None, stable=stable or None)))
+    figures += _similarity_figures(store, task)
+    if task == "flipflop":
+        for cell, gid in groups.items():
+            found = _first_network_points(store, gid)
+            if found is None or cell not in states:
+                continue
+            _, points, arrays, sel, edges = found
+            graph = np.zeros((len(points), len(points)))
+            graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
+            figures.append(Figure(f"Fixed points ({cell})",
+                                  f"Fixed points of one {gid} network, stable filled, saddles hollow; lines: "
+                                  "transitions after a small perturbation (width = probability).",
+                                  plots.fixed_point_graph(states[cell], arrays["states"][sel],
+                                                          points.stable.to_numpy(), graph)))
+    figures += _topology_figures(store, task)
+    return figures
+
+
+def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
+    if not is_complete(store.root / "analysis" / f"similarity-{task}"):
+        return []
+    data = load_similarity(store, task)
+    labels = pd.DataFrame({c: data[c].values for c in ("cell", "activation", "trained")})
+    trained = labels.trained.to_numpy(bool)
+    out = []
+    for metric in data.attrs["metrics"]:
+        D = data[metric].values
+        out.append(Figure(f"{metric.upper()} distances", f"{metric} distance between every pair of networks "
+                          "(trained, then untrained), sorted by cell and activation.",
+                          plots.distance_matrix(D, labels, metric=metric)))
+        embedding = data[f"mds_{metric}"].values
+        out.append(Figure(f"{metric.upper()} MDS", f"MDS of the trained networks' {metric} distances "
+                          f"(Kruskal stress {data.attrs[f'mds_{metric}_stress']:.3f}).",
+                          plots.population_maps(embedding, labels[trained].reset_index(drop=True), metric=metric)))
+        vanilla = (labels.cell == "vanilla").to_numpy()
+        scope = vanilla if vanilla.any() else np.ones(len(labels), bool)
+        if (~trained[scope]).any() and scope.sum() >= 3:
+            sub = D[np.ix_(scope, scope)]
+            emb, _ = mds(sub, seed=store.study.analysis.seed)
+            kind = labels.activation if vanilla.any() else labels.cell
+            out.append(Figure(f"Trained vs. untrained ({metric})",
+                              f"MDS of {'vanilla' if vanilla.any() else 'all'} networks, trained (filled) and "
+                              f"untrained (hollow), {metric} distance (Fig. 4).",
+                              plots.mds_map(emb, kind.to_numpy()[scope], hollow=~trained[scope],
+                                            title=f"{metric}: trained and untrained")))
+    return out
+
+
+def _topology_figures(store: RunStore, task: str) -> list[Figure]:
+    path = store.root / "analysis" / f"topology-{task}"
+    if not is_complete(path):
+        return []
+    table = pd.read_parquet(path / "networks.parquet")
+    distances = xr.open_zarr(path / "distances.zarr", consolidated=False).load()
+    out = []
+    if "mds_matched" in distances:
+        modal = table[table.modal]
+        paper = distances["mds_graph"].values if "mds_graph" in distances else None
+        out.append(Figure("Topology MDS", "MDS of the fixed-point topology distances, coloured by cell: the "
+                          "matched-graph distance (every network) and the paper's graph distance (networks with "
+                          "the modal fixed-point count only).",
+                          plots.topology_maps(distances["mds_matched"].values, table.cell.to_numpy(), paper,
+                                              modal.cell.to_numpy(), modal_count=distances.attrs["modal_count"])))
+    if task == "sine":
+        frequencies = pd.read_parquet(path / "frequencies.parquet")
+        out.append(Figure("Frequency response", "Oscillation frequency of the linearisation at each input's "
+                          "fixed point vs. the input frequency (Fig. 2d, 2f); dashed: identity.",
+                          plots.frequency_response(frequencies)))
+    if task == "context":
+        eigenvalues, curves = {}, {}
+        for cell, gid in _representative_groups(store, task).items():
+            if not is_complete(store.root / "analysis" / "dynamics" / gid):
+                continue
+            _, arrays, _ = load_dynamics(store, gid)
+            eigenvalues[cell] = arrays["eigenvalues"]
+            curves[cell] = arrays.get("mode_zeroing", np.zeros((0, 1)))
+        if eigenvalues:
+            out.append(Figure("Eigenvalues", "Eigenvalues of the linearisation at the line attractors' fixed points "
+                              "(Fig. 3e); red circle: within 0.05 of 1.", plots.eigenvalue_spectra(eigenvalues)))
+            out.append(Figure("Mode zeroing", "Readout of a unit pulse on the cued input integrated by the "
+                              "linearisation keeping the k slowest modes, relative to all modes (Fig. 3f).",
+                              plots.mode_zeroing(curves)))
+    return out

@@ -1,0 +1,93 @@
+import os
+import re
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnpop.analysis import analyse_dynamics, analyse_similarity, analyse_topology
+from rnnpop.cli import app
+from rnnpop.studies import run_study
+from rnnpop.studyfile import parse_study
+
+# A tiny study on all three tasks, trained and analysed in about a minute.
+TINY = {
+    "name": "tiny", "seed": 0,
+    "grid": {"tasks": ["flipflop", "sine", "context"], "cells": ["vanilla", "gru"], "activations": ["tanh"],
+             "units": [8], "l2": [1e-5]},
+    "search": {"n_search": 1, "n_seeds": 2},
+    "train": {"n_iterations": 40, "log_every": 20, "batch_size": 16, "validation_size": 32},
+    "tasks": {"flipflop": {"n_time": 20}, "sine": {"n_time": 30, "n_frequencies": 3},
+              "context": {"n_time": 20}},
+    "analysis": {"similarity": ["cka"], "probe_samples": 120, "untrained": True, "n_initial_states": 16},
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report") / "run"
+    store = run_study(parse_study(TINY), root)
+    analyse_similarity(store, store.study.analysis)
+    analyse_dynamics(store, store.study.analysis)
+    analyse_topology(store)
+    result = CliRunner().invoke(app, ["report", str(root)])
+    assert result.exit_code == 0, result.output
+    path = root / "report.html"
+    assert str(path) in result.output
+    return path
+
+
+def test_report_is_one_file_with_every_section_and_embedded_figures(report):
+    text = report.read_text()
+    for anchor in ("study", "training", "task-flipflop", "task-sine", "task-context", "findings", "set-aside"):
+        assert f'id="{anchor}"' in text
+    sources = re.findall(r'<img src="([^"]+)"', text)
+    assert len(sources) >= 15 and all(s.startswith("data:image/png;base64,") for s in sources)
+    # self-contained: nothing is fetched from anywhere
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    for title in ("Frequency response", "Eigenvalues", "Mode zeroing", "Topology MDS", "Trained vs. untrained (cka)",
+                  "Fixed points (gru)", "Final losses", "CKA distances"):
+        assert f"<h3>{title}</h3>" in text
+    assert "stable fixed points of the 3-bit flip-flop" in text  # the findings table
+    assert "linearised frequency tracks the input (gru-tanh)" in text
+
+
+def test_report_has_the_population_budget_and_wall_time(report):
+    text = report.read_text()
+    assert "flipflop-vanilla-tanh-8" in text and "context-gru-tanh-8" in text
+    assert "40 iterations, batch 16" in text
+    assert re.search(r"training \d+ s, analyses \d+ s", text)
+    assert "cores; JAX" in text  # the hardware recorded with the run
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_in_headless_chromium_without_errors(report, tmp_path):
+    if not (_chromium() and shutil.which("chromedriver")):
+        if os.environ.get("RNNPOP_REQUIRE_BROWSER"):
+            pytest.fail("chromium and chromedriver are required (RNNPOP_REQUIRE_BROWSER is set)")
+        pytest.skip("chromium/chromedriver not installed (.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _chromium()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1300,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        driver.get(report.as_uri())
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        assert len(images) >= 15
+        assert all(complete and width > 100 and height > 100 for complete, width, height in images)
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors == []
+        assert driver.title == "rnnpop report: tiny"
+    finally:
+        driver.quit()
