@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.resources
 import math
 import sys
@@ -54,11 +55,16 @@ def _run(study, store: Path) -> None:
         def skipped(plan):
             bars.console.print(f"  {plan.group_id}: complete, skipped")
 
+        def corrupt(plan, error):
+            bars.console.print(f"  [yellow]{plan.group_id}: {error}; training it again[/]")
+
         try:
-            run_study(study, store, group_progress=group_progress, on_skip=skipped)
+            run_study(study, store, group_progress=group_progress, on_skip=skipped, on_corrupt=corrupt)
         except StudyError as err:
             console.print(f"[red]error:[/] {err}")
             raise typer.Exit(2)
+        except OSError as err:
+            _write_failed(err)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
             raise typer.Exit(130)
@@ -69,7 +75,7 @@ def _run(study, store: Path) -> None:
 
 def _analyse(root: Path) -> None:
     from .analysis import analyse_dynamics, analyse_similarity, analyse_topology
-    from .store import RunStore
+    from .store import RunStore, exclusive
 
     store = RunStore.open(root)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -82,14 +88,26 @@ def _analyse(root: Path) -> None:
             bars.update(tasks[step], completed=done)
 
         try:
-            analyse_similarity(store, store.study.analysis, progress=progress)
-            if store.study.analysis.dynamics:
-                analyse_dynamics(store, store.study.analysis, progress=progress)
-                analyse_topology(store)
+            # one process analyses a store at a time; a concurrent run waits, then finds it done
+            with exclusive(store.root / "analysis", "stages"):
+                analyse_similarity(store, store.study.analysis, progress=progress)
+                if store.study.analysis.dynamics:
+                    analyse_dynamics(store, store.study.analysis, progress=progress)
+                    analyse_topology(store)
+        except OSError as err:
+            _write_failed(err)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
             raise typer.Exit(130)
     console.print(f"analyses written under {root / 'analysis'}")
+
+
+def _write_failed(err: OSError) -> None:
+    reason = "the disk is full" if err.errno == errno.ENOSPC else str(err)
+    console.print(f"[red]error:[/] writing to the run store failed: {reason}. Everything completed before is "
+                  "intact (each group and analysis is written under a temporary name and renamed when "
+                  "complete); fix the cause and run the same command to resume.")
+    raise typer.Exit(1)
 
 
 def _report(root: Path) -> None:
@@ -114,11 +132,54 @@ def _load(path: Path):
 
 @app.command()
 def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
-        store: Optional[Path] = typer.Option(None, help="Run directory (default: runs/<study name>).")):
-    """Run a study: train every group not yet complete in the store."""
+        store: Optional[Path] = typer.Option(None, help="Run directory (default: runs/<study name>)."),
+        workers: Optional[int] = typer.Option(None, min=1, help="Run on a local Dask cluster of N "
+                                              "single-threaded worker processes."),
+        scheduler: Optional[str] = typer.Option(None, help="Run on a running Dask cluster (scheduler address)."),
+        slurm: bool = typer.Option(False, help="Run on SLURM jobs, as the study's \\[cluster] section says."),
+        device: Optional[str] = typer.Option(None, help="cpu | gpu (default: a GPU when JAX sees one)."),
+        retries: int = typer.Option(2, min=0, help="Retries of a failed task (distributed runs).")):
+    """Run a study: train every group not yet complete, analyse, write the report."""
     study = _load(study_file)
-    _setup_jax()
-    _run(study, store or Path("runs") / study.name)
+    root = store or Path("runs") / study.name
+    if device not in (None, "cpu", "gpu"):
+        console.print(f"[red]error:[/] --device must be 'cpu' or 'gpu', got {device!r}")
+        raise typer.Exit(2)
+    if slurm and study.cluster is None:
+        console.print(f"[red]error:[/] --slurm needs a [cluster] section in {study_file}")
+        raise typer.Exit(2)
+    if workers is None and scheduler is None and not slurm:
+        if device is not None:
+            import os
+
+            os.environ["JAX_PLATFORMS"] = {"cpu": "cpu", "gpu": "cuda"}[device]
+        _setup_jax()
+        _run(study, root)
+    else:
+        _run_distributed(study, root, workers=workers, scheduler=scheduler,
+                         cluster=study.cluster if slurm else None, device=device, retries=retries)
+
+
+def _run_distributed(study, root: Path, **options) -> None:
+    from .execute import execute_study, open_client
+
+    retries = options.pop("retries")
+    console.print(f"[bold]{study.name}[/]: {len(study.groups())} group(s) × {study.networks_per_group} "
+                  f"networks → {root} (Dask)")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with open_client(**options, root=str(root)) as client, Progress(*columns, console=console) as bars:
+            bar = bars.add_task(f"{study.name}: tasks", total=None)
+
+            def progress(description, done, total):
+                bars.update(bar, completed=done, total=total)
+
+            execute_study(study, root, client, retries=retries, progress=progress)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
+        raise typer.Exit(130)
+    _print_status(root)
+    _report(root)
 
 
 @app.command()

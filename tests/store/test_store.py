@@ -24,6 +24,7 @@ STUDY = {
     "search": {"n_search": 2, "n_seeds": 2, "learning_rate": [0.01, 0.1], "momentum": [0.5, 0.9]},
     "train": {"n_iterations": 40, "log_every": 20, "batch_size": 16, "validation_size": 32},
     "tasks": {"flipflop": {"n_time": 20}, "context": {"n_time": 20}},
+    "analysis": {"similarity": ["cka"], "probe_samples": 100, "dynamics": False},
 }
 
 
@@ -106,24 +107,41 @@ def test_corrupted_file_is_detected_and_redone(finished, tmp_path):
     assert gid not in store.complete_groups()
     with pytest.raises(Exception, match="checksum"):
         store.networks(gid)
-    run_study(parse_study(STUDY), root)
+    reported = []
+    run_study(parse_study(STUDY), root, on_corrupt=lambda plan, error: reported.append((plan.group_id, error)))
+    assert len(reported) == 1 and reported[0][0] == gid
+    assert "params.safetensors: checksum mismatch" in reported[0][1]  # the file is named
     pd.testing.assert_frame_equal(load(root).table(), load(finished).table())
+    assert load(root).is_complete(gid)
 
 
-def test_cli_killed_mid_study_then_resumed_gives_the_identical_table(finished, tmp_path):
+def test_cli_killed_at_several_points_then_resumed_gives_the_identical_table(finished, tmp_path):
     study_file = tmp_path / "tiny.toml"
     study_file.write_text(tomli_w.dumps(STUDY))
     root = tmp_path / "run"
     cmd = [sys.executable, "-m", "rnnpop.cli", "run", str(study_file), "--store", str(root)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list((root / "groups").glob("*/manifest.json")):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done = list((root / "groups").glob("*/manifest.json"))
-    assert 1 <= len(done) < 4, "kill landed after the first group and before the last"
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    groups = root / "groups"
+
+    def manifests():
+        return len(list(groups.glob("*/manifest.json")))
+
+    # kill -9 while the first group trains, just after a group is written, and mid-way
+    for point in (lambda: list(groups.glob(".claim-*")), lambda: manifests() >= 1, lambda: manifests() >= 3):
+        before = manifests()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while time.time() < deadline and proc.poll() is None and not (groups.exists() and point()):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert manifests() >= before  # nothing completed is lost
+        # nothing partial is read as done: every group with a manifest verifies
+        store = load(root)
+        for gid in store.complete_groups():
+            store.networks(gid)
+    assert manifests() < 4, "the kills landed before the last group"
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     resumed, reference = load(root).table(), load(finished).table()
     # the CLI shards groups over one device per core; the in-process run used one device
     pd.testing.assert_frame_equal(resumed, reference, check_exact=False, rtol=1e-4, atol=1e-6)
+    assert not list(groups.glob(".tmp-*")) and not list(groups.glob(".claim-*"))

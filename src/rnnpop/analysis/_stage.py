@@ -58,9 +58,13 @@ def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> 
     return xr.open_zarr(path / "states.zarr", consolidated=False).load()
 
 
-def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None) -> None:
-    """Run the similarity stage for every task of the store's study (skipping done parts)."""
+def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None,
+                       tasks: list[str] | None = None) -> None:
+    """Run the similarity stage for every task of the store's study, or those named in
+    ``tasks`` (skipping done parts)."""
     for task in store.study.tasks:
+        if tasks is not None and task.name not in tasks:
+            continue
         path = store.root / "analysis" / f"similarity-{task.name}"
         if is_complete(path):
             continue

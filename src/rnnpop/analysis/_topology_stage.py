@@ -126,9 +126,12 @@ def context_integration(store: RunStore) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analyse_topology(store: RunStore) -> None:
-    """Write the per-task comparisons (skipping tasks already done)."""
+def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None:
+    """Write the per-task comparisons for every task, or those named in ``tasks``
+    (skipping tasks already done)."""
     for task in store.study.tasks:
+        if tasks is not None and task.name not in tasks:
+            continue
         path = store.root / "analysis" / f"topology-{task.name}"
         if is_complete(path):
             continue

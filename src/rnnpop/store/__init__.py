@@ -1,6 +1,9 @@
 """The run store: atomic, checksummed, resumable; no pickle anywhere."""
 
 from ._atomic import CorruptGroupError as CorruptGroupError
+from ._claims import claim as claim
+from ._claims import exclusive as exclusive
+from ._claims import remove_leftovers as remove_leftovers
 from ._atomic import atomic_directory as atomic_directory
 from ._atomic import is_complete as is_complete
 from ._atomic import read_manifest as read_manifest

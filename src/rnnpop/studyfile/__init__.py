@@ -2,6 +2,7 @@
 
 from ._schema import StudyError as StudyError
 from ._study import AnalysisSettings as AnalysisSettings
+from ._study import ClusterSettings as ClusterSettings
 from ._study import GroupPlan as GroupPlan
 from ._study import Study as Study
 from ._study import load_study as load_study

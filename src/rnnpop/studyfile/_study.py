@@ -13,7 +13,9 @@ from ..train import GroupSpec, SearchSpace, TrainConfig
 from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
                       positive_int)
 
-_TOP = ["name", "seed", "grid", "search", "train", "tasks", "analysis"]
+_TOP = ["name", "seed", "grid", "search", "train", "tasks", "analysis", "cluster"]
+_CLUSTER = ["kind", "queue", "account", "cores", "processes", "memory", "gpus", "walltime", "jobs",
+            "job_directives", "prologue", "log_directory"]
 _ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "dynamics", "n_initial_states",
              "initial_noise", "q_threshold"]
 _GRID = ["tasks", "cells", "activations", "units", "l2"]
@@ -31,6 +33,25 @@ class GroupPlan:
     @property
     def group_id(self) -> str:
         return f"{self.task.name}-{self.spec.cell}-{self.spec.activation}-{self.spec.n_units}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterSettings:
+    """A ``[cluster]`` section: SLURM jobs started with dask-jobqueue, each job running
+    ``processes`` single-threaded workers on ``cores`` cores with ``memory`` and ``gpus``."""
+
+    kind: str = "slurm"
+    queue: str | None = None
+    account: str | None = None
+    cores: int = 8
+    processes: int = 8
+    memory: str = "32GB"
+    gpus: int = 0
+    walltime: str = "24:00:00"
+    jobs: int = 1
+    job_directives: tuple[str, ...] = ()
+    prologue: tuple[str, ...] = ()
+    log_directory: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +95,7 @@ class Study:
     search: SearchSpace
     train: TrainConfig
     analysis: AnalysisSettings = AnalysisSettings()
+    cluster: ClusterSettings | None = None
 
     def groups(self) -> list[GroupPlan]:
         return [GroupPlan(task, GroupSpec(cell, act, n))
@@ -100,11 +122,14 @@ class Study:
                          "variance": self.analysis.variance, "untrained": self.analysis.untrained,
                          "dynamics": self.analysis.dynamics, "n_initial_states": self.analysis.n_initial_states,
                          "initial_noise": self.analysis.initial_noise, "q_threshold": self.analysis.q_threshold},
+            **({"cluster": {k: (list(v) if isinstance(v, tuple) else v)
+                            for k, v in dataclasses.asdict(self.cluster).items() if v is not None}}
+               if self.cluster is not None else {}),
         }
 
     def training_dict(self) -> dict[str, Any]:
         """The part of :meth:`to_dict` that determines the trained networks."""
-        return {k: v for k, v in self.to_dict().items() if k != "analysis"}
+        return {k: v for k, v in self.to_dict().items() if k not in ("analysis", "cluster")}
 
 
 def load_study(path: str | Path) -> Study:
@@ -145,7 +170,36 @@ def parse_study(data: dict[str, Any]) -> Study:
         search=_search_space(search),
         train=_train_config(train),
         analysis=_analysis(get_table(data, "analysis", ""), seed),
+        cluster=_cluster(get_table(data, "cluster", "")) if "cluster" in data else None,
     )
+
+
+def _cluster(section: dict) -> ClusterSettings:
+    check_keys(section, _CLUSTER, "cluster")
+    kind = section.get("kind", "slurm")
+    if kind != "slurm":
+        raise StudyError(f"cluster.kind: unknown value {kind!r}; allowed: ['slurm']")
+    strings = {}
+    for key in ("queue", "account", "memory", "walltime", "log_directory"):
+        if key in section:
+            if not isinstance(section[key], str) or not section[key]:
+                raise StudyError(f"cluster.{key} must be a non-empty string, got {section[key]!r}")
+            strings[key] = section[key]
+    log = strings.get("log_directory")
+    if log is not None and (log.startswith(("/", "~")) or ".." in Path(log).parts):
+        raise StudyError(f"cluster.log_directory must be a path inside the run directory (relative, no '..'), "
+                         f"got {log!r}")
+    lists = {}
+    for key in ("job_directives", "prologue"):
+        value = section.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise StudyError(f"cluster.{key} must be a list of strings, got {value!r}")
+        lists[key] = tuple(value)
+    cores = positive_int(section.get("cores", 8), "cluster.cores")
+    return ClusterSettings(
+        kind=kind, cores=cores, processes=positive_int(section.get("processes", cores), "cluster.processes"),
+        gpus=positive_int(section.get("gpus", 0), "cluster.gpus", minimum=0),
+        jobs=positive_int(section.get("jobs", 1), "cluster.jobs"), **strings, **lists)
 
 
 def _analysis(section: dict, seed: int) -> AnalysisSettings:

@@ -1,0 +1,109 @@
+"""Scale-out: a study of many small groups in-process vs. on a 2-worker Dask LocalCluster.
+
+Each side runs from a fresh process state (a subprocess for the in-process runs, a
+fresh LocalCluster for Dask), training only (no analyses), into its own store; wall
+times include JAX start-up and compilation. Baselines, same invocation:
+
+- in-process, as `rnnpop run` runs by default: one process, one single-threaded XLA
+  device per core, each group's networks sharded over them;
+- in-process on one single-threaded device (the layout a single worker uses).
+
+Also prints the Dask scheduling overhead per task (round trip of no-op tasks).
+
+    python benchmarks/scale_out.py [--groups 8] [--iterations 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def study(n_groups: int, iterations: int) -> dict:
+    cells = ["vanilla", "ugrnn", "gru", "lstm"]
+    activations = ["tanh", "relu"]
+    units = [16, 24, 32, 40][: max(1, n_groups // 8)]
+    return {
+        "name": "scale-out", "seed": 0,
+        "grid": {"tasks": ["flipflop"], "cells": cells, "activations": activations, "units": units, "l2": [1e-4]},
+        "search": {"n_search": 1, "n_seeds": 1},
+        "train": {"n_iterations": iterations, "log_every": iterations // 3, "batch_size": 32,
+                  "validation_size": 64},
+        "tasks": {"flipflop": {"n_time": 50}},
+        "analysis": {"dynamics": False},
+    }
+
+
+IN_PROCESS = """
+import json, sys, time
+from rnnpop.train import configure_cpu
+configure_cpu(int(sys.argv[3]))
+from rnnpop.studies import run_study
+from rnnpop.studyfile import parse_study
+start = time.perf_counter()
+run_study(parse_study(json.loads(sys.argv[1])), sys.argv[2])
+print(time.perf_counter() - start)
+"""
+
+
+def in_process(spec: dict, root: Path, devices: int) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps(spec), str(root), str(devices)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def on_dask(spec: dict, root: Path, workers: int) -> tuple[float, float]:
+    from rnnpop.execute import execute_study, open_client
+    from rnnpop.studyfile import parse_study
+
+    start = time.perf_counter()
+    with open_client(workers=workers) as client:
+        execute_study(parse_study(spec), root, client, analyse=False)
+        wall = time.perf_counter() - start
+        n = 200
+        client.gather(client.map(abs, range(-5, 0)))  # warm
+        t = time.perf_counter()
+        client.gather(client.map(abs, range(n)))
+        serial_round_trip = []
+        for k in range(20):
+            s = time.perf_counter()
+            client.submit(abs, -k, pure=False).result()
+            serial_round_trip.append(time.perf_counter() - s)
+        overhead = (time.perf_counter() - t - sum(serial_round_trip)) / n
+    return wall, overhead, sorted(serial_round_trip)[len(serial_round_trip) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, default=8, help="groups (multiples of 8)")
+    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    args = parser.parse_args()
+    spec = study(args.groups, args.iterations)
+    work = Path(tempfile.mkdtemp(prefix="rnnpop-scale-"))
+    try:
+        default = in_process(spec, work / "default", args.workers)
+        single = in_process(spec, work / "single", 1)
+        dask, per_task, round_trip = on_dask(spec, work / "dask", args.workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    n = len(spec["grid"]["cells"]) * len(spec["grid"]["activations"]) * len(spec["grid"]["units"])
+    print(f"{n} groups × 2 networks, flip-flop, {args.iterations} iterations; {args.workers} cores")
+    print(f"in-process, {args.workers} sharded devices (rnnpop run default): {default:7.1f} s")
+    print(f"in-process, 1 device:                               {single:7.1f} s")
+    print(f"Dask LocalCluster, {args.workers} single-threaded workers:        {dask:7.1f} s")
+    print(f"speed-up vs. in-process default: {default / dask:.2f}x; vs. one device: {single / dask:.2f}x")
+    print(f"Dask scheduling overhead: {per_task * 1e3:.1f} ms per task in a batch of 200, "
+          f"{round_trip * 1e3:.1f} ms for one submit-and-wait round trip")
+
+
+if __name__ == "__main__":
+    main()

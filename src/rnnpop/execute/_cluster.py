@@ -1,0 +1,74 @@
+"""Where the Dask tasks run: a LocalCluster, a running scheduler, or SLURM jobs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from typing import Iterator
+
+from ..studyfile import ClusterSettings
+
+SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+@contextlib.contextmanager
+def _worker_environment(device: str | None) -> Iterator[None]:
+    """Environment that spawned worker processes inherit: single-threaded XLA, and
+    ``JAX_PLATFORMS`` when a device is forced."""
+    saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {SINGLE_THREAD_XLA}".strip()
+    if device is not None:
+        os.environ["JAX_PLATFORMS"] = {"cpu": "cpu", "gpu": "cuda"}[device]
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def slurm_cluster(settings: ClusterSettings, root: str | os.PathLike = "."):
+    """A dask-jobqueue ``SLURMCluster`` for ``settings`` (not yet scaled); worker logs go
+    to ``log_directory`` inside the run directory ``root``."""
+    from dask_jobqueue import SLURMCluster
+
+    directives = list(settings.job_directives)
+    if settings.gpus:
+        directives.append(f"--gres=gpu:{settings.gpus}")
+    return SLURMCluster(
+        queue=settings.queue, account=settings.account, cores=settings.cores, processes=settings.processes,
+        memory=settings.memory, walltime=settings.walltime, job_extra_directives=directives,
+        job_script_prologue=list(settings.prologue),
+        worker_extra_args=["--nthreads", "1"],
+        log_directory=None if settings.log_directory is None else os.path.join(root, settings.log_directory),
+    )
+
+
+@contextlib.contextmanager
+def open_client(*, workers: int | None = None, scheduler: str | None = None,
+                cluster: ClusterSettings | None = None, device: str | None = None, root: str = "."):
+    """A Dask client: attached to ``scheduler`` (an address), on SLURM jobs for
+    ``cluster``, or on a ``LocalCluster`` of ``workers`` single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    if device not in (None, "cpu", "gpu"):
+        raise ValueError(f"device must be 'cpu' or 'gpu', got {device!r}")
+    with _worker_environment(device):
+        if scheduler is not None:
+            with Client(scheduler) as client:
+                yield client
+        elif cluster is not None:
+            with slurm_cluster(cluster, root) as jobs:
+                jobs.scale(jobs=cluster.jobs)
+                with Client(jobs) as client:
+                    yield client
+        else:
+            n = workers or len(os.sched_getaffinity(0))
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.ERROR) as local, Client(local) as client:
+                yield client
