@@ -1,5 +1,7 @@
 import itertools
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -108,3 +110,25 @@ def test_bad_shapes_are_named():
         find_fixed_points(step, np.zeros(3), np.zeros(1))
     with pytest.raises(ValueError, match="inputs"):
         find_fixed_points(step, np.zeros((3, 2)), np.zeros((2, 1)))
+
+
+class _Gains(eqx.Module):
+    gain: jax.Array  # (n,)
+
+
+def _gain_step(net, h, x):
+    return jnp.tanh(net.gain * h) + x
+
+
+def test_population_search_equals_one_network_at_a_time():
+    from rnnpop.dynamics import find_population_fixed_points
+
+    gains = np.array([[2.0, 3.0], [1.5, 0.5], [4.0, 2.5]], np.float32)  # 9, 3 and 9 fixed points
+    starts = np.random.default_rng(3).uniform(-1.5, 1.5, size=(3, 64, 2)).astype(np.float32)
+    together = find_population_fixed_points(_gain_step, _Gains(jnp.asarray(gains)), starts, np.zeros(2))
+    assert [len(p) for p in together] == [9, 3, 9]
+    for k in range(3):
+        alone = find_fixed_points(lambda h, x, g=gains[k]: jnp.tanh(g * h) + x, starts[k], np.zeros(2))
+        order_a, order_b = np.lexsort(together[k].states.T), np.lexsort(alone.states.T)
+        np.testing.assert_allclose(together[k].states[order_a], alone.states[order_b], atol=1e-5)
+        np.testing.assert_array_equal(together[k].n_unstable[order_a], alone.n_unstable[order_b])

@@ -151,3 +151,17 @@ def test_slurm_job_script_requests_the_cluster_section(tmp_path):
 def test_bad_cluster_section_is_named(section, message):
     with pytest.raises(StudyError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_study({**STUDY, "cluster": section})
+
+
+def test_gpu_plugin_gives_each_local_worker_its_own_gpu(monkeypatch):
+    from types import SimpleNamespace
+
+    from rnnpop.execute._cluster import OneGpuPerWorker
+
+    plugin = OneGpuPerWorker(n_gpus=4)
+    seen = []
+    for name in range(6):
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        plugin.setup(SimpleNamespace(name=name))
+        seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["0", "1", "2", "3", "0", "1"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import zarr
 
-from ..dynamics import (FixedPoints, count_near_one, find_fixed_points, mode_zeroing_integration,
+from ..dynamics import (FixedPoints, count_near_one, find_population_fixed_points, mode_zeroing_integration,
                         oscillation_frequency, readout_order, transition_graph)
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
@@ -35,12 +35,22 @@ def initial_states(trajectories: np.ndarray, n: int, *, noise: float, seed: int)
     return picked + noise * flat.std(axis=0) * rng.normal(size=picked.shape)
 
 
-def network_fixed_points(net, task, trajectories: np.ndarray, settings: AnalysisSettings,
-                         seed: int) -> list[FixedPoints]:
-    """Fixed points of one network for each condition of ``task``."""
-    starts = initial_states(trajectories, settings.n_initial_states, noise=settings.initial_noise, seed=seed)
-    return [find_fixed_points(net.step, starts, condition, q_threshold=settings.q_threshold)
-            for condition in task.conditions()]
+def _network_step(net, h, x):
+    return net.step(h, x)
+
+
+def group_fixed_points(networks, task, trajectories: np.ndarray, settings: AnalysisSettings,
+                       seeds) -> list[list[FixedPoints]]:
+    """Fixed points of stacked ``networks`` (N) for each condition of ``task``:
+    ``result[k][c]`` for network k and condition c. ``trajectories (N, trials, time,
+    units)`` seed each network's initial states (``seeds (N,)``); the search is vmapped
+    across the networks."""
+    starts = np.stack([initial_states(t, settings.n_initial_states, noise=settings.initial_noise, seed=s)
+                       for t, s in zip(trajectories, seeds)])
+    per_condition = [find_population_fixed_points(_network_step, networks, starts, condition,
+                                                  q_threshold=settings.q_threshold)
+                     for condition in task.conditions()]
+    return [list(points) for points in zip(*per_condition)]
 
 
 def _rows(net, points: FixedPoints, network: int, condition: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -78,11 +88,12 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     states = group_states(store, group_id, settings)
     trained = store.networks(group_id)
     tables, arrays, transitions = [], {"states": [], "eigenvalues": [], "mode_zeroing": []}, []
-    for k, network in enumerate(states.network.values):
+    index = states.network.values
+    found = group_fixed_points(jax.tree_util.tree_map(lambda x: x[index], trained), plan.task,
+                               states["trained"].values, settings, seeds=settings.seed + index.astype(int))
+    for k, network in enumerate(index):
         net = jax.tree_util.tree_map(lambda x: x[network], trained)
-        per_condition = network_fixed_points(net, plan.task, states["trained"].values[k], settings,
-                                             seed=settings.seed + int(network))
-        for condition, points in enumerate(per_condition):
+        for condition, points in enumerate(found[k]):
             frame, order = _rows(net, points, int(network), condition)
             tables.append(frame)
             arrays["states"].append(points.states[order])

@@ -2,6 +2,7 @@
 
 from ._fixed_points import FixedPoints as FixedPoints
 from ._fixed_points import find_fixed_points as find_fixed_points
+from ._fixed_points import find_population_fixed_points as find_population_fixed_points
 from ._linearise import eigen_decomposition as eigen_decomposition
 from ._linearise import jacobians as jacobians
 from ._linear import count_near_one as count_near_one

@@ -64,6 +64,18 @@ def _speeds(step, states, inputs):
 
 @eqx.filter_jit
 def _minimise(step, states, inputs, n_iterations, learning_rate):
+    return _adam(step, states, inputs, n_iterations, learning_rate)
+
+
+@eqx.filter_jit
+def _minimise_population(step, networks, states, inputs, n_iterations, learning_rate):
+    def one(net, s, x):
+        return _adam(lambda h, u: step(net, h, u), s, x, n_iterations, learning_rate)
+
+    return eqx.filter_vmap(one)(networks, states, inputs)
+
+
+def _adam(step, states, inputs, n_iterations, learning_rate):
     opt = optax.adam(learning_rate)
 
     def loss(h):
@@ -130,6 +142,45 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
         >>> fps = find_fixed_points(net.step, h0, np.zeros(3))
         >>> fps.n_unstable   # 0 for stable points, k for k-dimensional saddles
     """
+    states, inputs = _check(initial_states, inputs)
+    h = _minimise(step, states, inputs, n_iterations, learning_rate)
+    return _finish(step, np.asarray(states), np.asarray(inputs), np.asarray(h), q_threshold=q_threshold,
+                   newton_steps=newton_steps, newton_damping=newton_damping, unique_tolerance=unique_tolerance,
+                   outlier_distance=outlier_distance)
+
+
+def find_population_fixed_points(step, networks, initial_states, inputs, *, q_threshold: float = 1e-10,
+                                 n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
+                                 newton_damping: float = 1e-6, unique_tolerance: float = 1e-3,
+                                 outlier_distance: float = 10.0) -> list[FixedPoints]:
+    """:func:`find_fixed_points` for N networks at once: the optimisation is vmapped
+    across the networks (one jitted program), the refinement and filtering done per network.
+
+    ``step(net, h, x) -> h_next`` (a function defined once, e.g. at module level, so it
+    compiles once); ``networks`` a pytree with a leading network axis N;
+    ``initial_states (N, K, n)``; ``inputs (n_in,)`` for all or ``(N, K, n_in)``.
+    Returns one :class:`FixedPoints` per network, equal to calling
+    :func:`find_fixed_points` on each.
+    """
+    states = jnp.asarray(initial_states, jnp.float32)
+    if states.ndim != 3:
+        raise ValueError(f"initial_states must be (N, K, n_units), got shape {states.shape}")
+    inputs = jnp.asarray(inputs, jnp.float32)
+    if inputs.ndim == 1:
+        inputs = jnp.broadcast_to(inputs, (*states.shape[:2], inputs.shape[-1]))
+    if inputs.shape[:2] != states.shape[:2]:
+        raise ValueError(f"inputs must be (n_in,) or (N, K, n_in) = {states.shape[:2]} + (n_in,), got {inputs.shape}")
+    h = np.asarray(_minimise_population(step, networks, states, inputs, n_iterations, learning_rate))
+    out = []
+    for i in range(states.shape[0]):
+        net = jax.tree_util.tree_map(lambda a: a[i] if eqx.is_array(a) else a, networks)
+        out.append(_finish(jax.tree_util.Partial(step, net), np.asarray(states[i]), np.asarray(inputs[i]), h[i],
+                           q_threshold=q_threshold, newton_steps=newton_steps, newton_damping=newton_damping,
+                           unique_tolerance=unique_tolerance, outlier_distance=outlier_distance))
+    return out
+
+
+def _check(initial_states, inputs):
     states = jnp.asarray(initial_states, jnp.float32)
     if states.ndim != 2:
         raise ValueError(f"initial_states must be (K, n_units), got shape {states.shape}")
@@ -137,17 +188,21 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
     inputs = jnp.broadcast_to(inputs, (states.shape[0], inputs.shape[-1])) if inputs.ndim == 1 else inputs
     if inputs.shape[0] != states.shape[0]:
         raise ValueError(f"inputs must be (n_in,) or (K={states.shape[0]}, n_in), got shape {inputs.shape}")
-    centre, spread = np.asarray(states).mean(axis=0), _spread(np.asarray(states))
+    return states, inputs
+
+
+def _finish(step, states: np.ndarray, inputs: np.ndarray, h: np.ndarray, *, q_threshold, newton_steps,
+            newton_damping, unique_tolerance, outlier_distance) -> FixedPoints:
+    """Refine the optimised candidates ``h (K, n)`` and keep the unique fixed points."""
+    centre, spread = states.mean(axis=0), _spread(states)
     tolerance = unique_tolerance * spread
-    h = _minimise(step, states, inputs, n_iterations, learning_rate)
+    x = inputs
     if newton_steps > 0:
         # candidates that the optimiser brought together converge to the same point:
         # refine one representative of each
-        h, x = np.asarray(h), np.asarray(inputs)
-        picked = _unique(h, x, np.asarray(_speeds(step, jnp.asarray(h), inputs)), tolerance)
-        h = _newton(step, jnp.asarray(h[picked]), jnp.asarray(x[picked]), newton_steps, newton_damping)
-        inputs = jnp.asarray(x[picked])
-    h, x = np.asarray(h), np.asarray(inputs)
+        picked = _unique(h, x, np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x))), tolerance)
+        h = np.asarray(_newton(step, jnp.asarray(h[picked]), jnp.asarray(x[picked]), newton_steps, newton_damping))
+        x = x[picked]
     q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
     inliers = np.linalg.norm(h - centre, axis=1) <= outlier_distance * spread
     keep = inliers & (q <= q_threshold) & np.isfinite(q)

@@ -32,6 +32,36 @@ def _worker_environment(device: str | None) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def gpu_count() -> int:
+    """GPUs that ``nvidia-smi`` lists (0 without it), counted without initialising JAX."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in out.splitlines())
+
+
+class OneGpuPerWorker:
+    """Worker plugin: worker k of a LocalCluster sees only GPU k mod ``n_gpus`` (set
+    before the worker's first JAX computation, so each JAX process owns one GPU)."""
+
+    name = "rnnpop-one-gpu-per-worker"
+
+    def __init__(self, n_gpus: int):
+        self.n_gpus = n_gpus
+
+    def setup(self, worker) -> None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.n_gpus)
+
+    def teardown(self, worker) -> None:
+        pass
+
+
 def slurm_cluster(settings: ClusterSettings, root: str | os.PathLike = "."):
     """A dask-jobqueue ``SLURMCluster`` for ``settings`` (not yet scaled); worker logs go
     to ``log_directory`` inside the run directory ``root``."""
@@ -68,7 +98,12 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
                 with Client(jobs) as client:
                     yield client
         else:
-            n = workers or len(os.sched_getaffinity(0))
+            gpus = gpu_count() if device == "gpu" else 0
+            if device == "gpu" and gpus == 0:
+                raise RuntimeError("--device gpu: no GPU found (nvidia-smi lists none)")
+            n = workers or gpus or len(os.sched_getaffinity(0))
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                               silence_logs=logging.ERROR) as local, Client(local) as client:
+                if gpus:
+                    client.register_plugin(OneGpuPerWorker(gpus))
                 yield client
