@@ -1,0 +1,15 @@
+"""Representation dynamics in recurrent vision networks (Thorat, Doerig & Kietzmann, CCN 2023).
+
+So far: the analyses, as functions of arrays (predictions, pooled representations,
+readout weights) from any model. The BLT models, the data and the training are to come.
+"""
+
+from ._analysis import StabilitySplit as StabilitySplit
+from ._analysis import accuracy_per_step as accuracy_per_step
+from ._analysis import continued_evolution as continued_evolution
+from ._analysis import future_class_alignment as future_class_alignment
+from ._analysis import norms_by_stability as norms_by_stability
+from ._analysis import readout_linkage as readout_linkage
+from ._analysis import stability_split as stability_split
+from ._analysis import step_sizes as step_sizes
+from ._analysis import winning_cosine as winning_cosine
