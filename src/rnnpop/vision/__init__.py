@@ -1,7 +1,8 @@
 """Representation dynamics in recurrent vision networks (Thorat, Doerig & Kietzmann, CCN 2023).
 
 So far: the analyses, as functions of arrays (predictions, pooled representations,
-readout weights) from any model. The BLT models, the data and the training are to come.
+readout weights) from any model, and the MiniEcoset reader. The BLT models, the offline
+stand-in data set and the training are to come.
 """
 
 from ._analysis import StabilitySplit as StabilitySplit
@@ -13,3 +14,4 @@ from ._analysis import readout_linkage as readout_linkage
 from ._analysis import stability_split as stability_split
 from ._analysis import step_sizes as step_sizes
 from ._analysis import winning_cosine as winning_cosine
+from ._miniecoset import MiniEcoset as MiniEcoset
