@@ -15,6 +15,8 @@ from ._topology_stage import sine_frequencies as sine_frequencies
 from ._topology_stage import topology_distances as topology_distances
 from ._stage import group_states as group_states
 from ._stage import load_similarity as load_similarity
+from ._stage import stored_similarity as stored_similarity
+from ._topology_stage import load_topology as load_topology
 from ._findings import Finding as Finding
 from ._findings import linear_fit as linear_fit
 from ._findings import modal_fraction as modal_fraction

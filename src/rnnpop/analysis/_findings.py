@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import silhouette_score
 
-from ..store import RunStore, is_complete
-from ._stage import load_similarity
+from ..store import RunStore
+from ._stage import stored_similarity
+from ._topology_stage import load_topology
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,13 +109,13 @@ def study_findings(store: RunStore) -> pd.DataFrame:
 
 
 def _geometry_findings(store: RunStore, task: str) -> list[Finding]:
-    if not is_complete(store.root / "analysis" / f"similarity-{task}"):
+    stored = stored_similarity(store, task)
+    if stored is None:
         return []
-    data = load_similarity(store, task)
-    labels = pd.DataFrame({c: data[c].values for c in ("cell", "activation", "trained")})
+    data, labels = stored
     trained = labels.trained.to_numpy(bool)
     out = []
-    topology = _topology_distances(store, task)
+    topology = load_topology(store, task)
     for metric in data.attrs["metrics"]:
         D = data[metric].values
         by_cell = silhouette(D[np.ix_(trained, trained)], labels.cell[trained])
@@ -143,18 +144,8 @@ def _geometry_findings(store: RunStore, task: str) -> list[Finding]:
     return out
 
 
-def _topology_distances(store: RunStore, task: str):
-    import xarray as xr
-
-    path = store.root / "analysis" / f"topology-{task}"
-    if not is_complete(path):
-        return None
-    return (pd.read_parquet(path / "networks.parquet"),
-            xr.open_zarr(path / "distances.zarr", consolidated=False).load())
-
-
 def _topology_findings(store: RunStore, task: str) -> list[Finding]:
-    topology = _topology_distances(store, task)
+    topology = load_topology(store, task)
     if topology is None:
         return []
     table, _ = topology

@@ -114,3 +114,12 @@ def load_similarity(store: RunStore, task: str) -> xr.Dataset:
     path = store.root / "analysis" / f"similarity-{task}"
     verify(path)
     return xr.open_zarr(path / "similarity.zarr", consolidated=False).load()
+
+
+def stored_similarity(store: RunStore, task: str) -> tuple[xr.Dataset, pd.DataFrame] | None:
+    """``(dataset, labels)`` of a task's finished similarity stage, or ``None``;
+    ``labels`` has one row per network: ``cell``, ``activation``, ``trained``."""
+    if not is_complete(store.root / "analysis" / f"similarity-{task}"):
+        return None
+    data = load_similarity(store, task)
+    return data, pd.DataFrame({c: data[c].values for c in ("cell", "activation", "trained")})

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour_graph
-from ..store import RunStore, atomic_directory, is_complete
+from ..store import RunStore, atomic_directory, is_complete, verify
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
 from ._stage import network_label
@@ -148,3 +148,13 @@ def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None
                     sine_frequencies(store).to_parquet(tmp / "frequencies.parquet", index=False)
                 else:
                     context_integration(store).to_parquet(tmp / "integration.parquet", index=False)
+
+
+def load_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset] | None:
+    """``(networks table, distances)`` of a task's finished topology stage, or ``None``."""
+    path = store.root / "analysis" / f"topology-{task}"
+    if not is_complete(path):
+        return None
+    verify(path)
+    return (pd.read_parquet(path / "networks.parquet"),
+            xr.open_zarr(path / "distances.zarr", consolidated=False).load())

@@ -6,10 +6,9 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from .. import plots
-from ..analysis import group_states, load_dynamics, load_similarity, mds, probe_inputs
+from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity
 from ..store import RunStore, is_complete
 
 
@@ -98,10 +97,10 @@ def task_figures(store: RunStore, task: str) -> list[Figure]:
 
 
 def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
-    if not is_complete(store.root / "analysis" / f"similarity-{task}"):
+    stored = stored_similarity(store, task)
+    if stored is None:
         return []
-    data = load_similarity(store, task)
-    labels = pd.DataFrame({c: data[c].values for c in ("cell", "activation", "trained")})
+    data, labels = stored
     trained = labels.trained.to_numpy(bool)
     out = []
     for metric in data.attrs["metrics"]:
@@ -128,11 +127,11 @@ def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
 
 
 def _topology_figures(store: RunStore, task: str) -> list[Figure]:
-    path = store.root / "analysis" / f"topology-{task}"
-    if not is_complete(path):
+    stored = load_topology(store, task)
+    if stored is None:
         return []
-    table = pd.read_parquet(path / "networks.parquet")
-    distances = xr.open_zarr(path / "distances.zarr", consolidated=False).load()
+    table, distances = stored
+    path = store.root / "analysis" / f"topology-{task}"
     out = []
     if "mds_matched" in distances:
         modal = table[table.modal]
