@@ -15,3 +15,6 @@ from ._analysis import stability_split as stability_split
 from ._analysis import step_sizes as step_sizes
 from ._analysis import winning_cosine as winning_cosine
 from ._miniecoset import MiniEcoset as MiniEcoset
+from ._blt import BLT as BLT
+from ._blt import BLTConfig as BLTConfig
+from ._blt import blt_loss as blt_loss

@@ -1,0 +1,89 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rnnpop.vision import BLT, BLTConfig, blt_loss
+
+SMALL = dict(widths=(4, 6, 8, 8, 12), n_classes=5, n_steps=4)
+image = jax.random.normal(jax.random.key(1), (3, 16, 16))
+
+
+def _net(variant, interaction="additive", seed=0):
+    return BLT(BLTConfig(variant=variant, interaction=interaction, **SMALL), key=jax.random.key(seed))
+
+
+def _recurrent_leaves(net):
+    return [x for part in (net.lateral, net.top_down, net.pooled_lateral) if part is not None
+            for x in jax.tree_util.tree_leaves(eqx.filter(part, eqx.is_array))]
+
+
+def test_shapes_and_non_negative_pooled_representation():
+    logits, pooled = _net("BLT")(image)
+    assert logits.shape == (4, 5) and pooled.shape == (4, 12)
+    assert bool(jnp.all(pooled >= 0))
+
+
+def test_recurrence_wiring_per_variant():
+    assert _recurrent_leaves(_net("B")) == []
+    bl, bt, blt = _net("BL"), _net("BT"), _net("BLT")
+    assert bl.lateral is not None and bl.top_down is None and bl.pooled_lateral is not None
+    assert bt.lateral is None and sorted(bt.top_down) == ["2", "3"] and bt.pooled_lateral is None
+    assert blt.lateral is not None and blt.top_down is not None
+    # top-down into v2 comes from v4's channels, into v4 from it's
+    assert blt.top_down["2"].in_channels == 8 and blt.top_down["2"].out_channels == 8
+    assert blt.top_down["3"].in_channels == 12 and blt.top_down["3"].out_channels == 8
+
+
+@pytest.mark.parametrize("variant", ["BL", "BT", "BLT"])
+@pytest.mark.parametrize("interaction", ["additive", "multiplicative"])
+def test_at_t0_every_variant_equals_the_feedforward_network(variant, interaction):
+    b_logits, b_pooled = _net("B")(image)
+    logits, pooled = _net(variant, interaction)(image)  # same key: same bottom-up weights
+    np.testing.assert_allclose(logits[0], b_logits[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pooled[0], b_pooled[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(pooled[1:], b_pooled[1:])  # recurrence changes the later steps
+    np.testing.assert_allclose(b_pooled[1:], b_pooled[:1].repeat(3, 0), rtol=1e-6)  # B is static
+
+
+def test_additive_and_multiplicative_differ_only_with_recurrent_drive():
+    add, mul = _net("BLT", "additive"), _net("BLT", "multiplicative")
+    np.testing.assert_allclose(add(image)[1][0], mul(image)[1][0], rtol=1e-6)  # t = 0: bottom-up only
+    assert not np.allclose(add(image)[1][1:], mul(image)[1][1:])
+    np.testing.assert_allclose(_zero_recurrence(add)(image)[1], _zero_recurrence(mul)(image)[1], rtol=1e-6)
+
+
+def _zero_recurrence(net):
+    parts = (net.lateral, net.top_down, net.pooled_lateral)
+    zeroed = jax.tree_util.tree_map(lambda x: jnp.zeros_like(x) if eqx.is_array(x) else x, parts)
+    return eqx.tree_at(lambda n: (n.lateral, n.top_down, n.pooled_lateral), net, zeroed)
+
+
+def test_loss_sums_nll_over_time_and_trains():
+    import optax
+
+    net = _net("BLT")
+    images = jax.random.normal(jax.random.key(2), (6, 3, 16, 16))
+    labels = jnp.arange(6) % 5
+    loss0 = blt_loss(net, images, labels)
+    assert float(loss0) == pytest.approx(4 * np.log(5), rel=0.3)  # ~uniform at init, summed over 4 steps
+    opt = optax.adam(1e-2)
+    state = opt.init(eqx.filter(net, eqx.is_array))
+    step = eqx.filter_jit(lambda n, s: _update(n, s, opt, images, labels))
+    for _ in range(30):
+        net, state = step(net, state)
+    assert float(blt_loss(net, images, labels)) < 0.5 * float(loss0)
+
+
+def _update(net, state, opt, images, labels):
+    grads = eqx.filter_grad(blt_loss)(net, images, labels)
+    updates, state = opt.update(grads, state, eqx.filter(net, eqx.is_array))
+    return eqx.apply_updates(net, updates), state
+
+
+def test_bad_config_is_named():
+    with pytest.raises(ValueError, match=r"variant must be one of \['B', 'BL', 'BT', 'BLT'\]"):
+        BLTConfig(variant="LT")
+    with pytest.raises(ValueError, match="interaction must be one of"):
+        BLTConfig(interaction="gated")
