@@ -18,3 +18,4 @@ from ._miniecoset import MiniEcoset as MiniEcoset
 from ._blt import BLT as BLT
 from ._blt import BLTConfig as BLTConfig
 from ._blt import blt_loss as blt_loss
+from ._standin import standin_dataset as standin_dataset
