@@ -6,7 +6,7 @@ import pytest
 
 from rnnpop.vision import BLT, BLTConfig, blt_loss
 
-SMALL = dict(widths=(4, 6, 8, 8, 12), n_classes=5, n_steps=4)
+SMALL = dict(widths=(4, 6, 8, 8, 12), image_size=16, n_classes=5, n_steps=4)
 image = jax.random.normal(jax.random.key(1), (3, 16, 16))
 
 
@@ -15,7 +15,7 @@ def _net(variant, interaction="additive", seed=0):
 
 
 def _recurrent_leaves(net):
-    return [x for part in (net.lateral, net.top_down, net.pooled_lateral) if part is not None
+    return [x for part in (net.lateral, net.top_down, net.gap_lateral) if part is not None
             for x in jax.tree_util.tree_leaves(eqx.filter(part, eqx.is_array))]
 
 
@@ -28,12 +28,13 @@ def test_shapes_and_non_negative_pooled_representation():
 def test_recurrence_wiring_per_variant():
     assert _recurrent_leaves(_net("B")) == []
     bl, bt, blt = _net("BL"), _net("BT"), _net("BLT")
-    assert bl.lateral is not None and bl.top_down is None and bl.pooled_lateral is not None
-    assert bt.lateral is None and sorted(bt.top_down) == ["2", "3"] and bt.pooled_lateral is None
-    assert blt.lateral is not None and blt.top_down is not None
-    # top-down into v2 comes from v4's channels, into v4 from it's
-    assert blt.top_down["2"].in_channels == 8 and blt.top_down["2"].out_channels == 8
-    assert blt.top_down["3"].in_channels == 12 and blt.top_down["3"].out_channels == 8
+    assert bl.lateral is not None and bl.top_down is None and bl.gap_lateral is not None
+    assert bt.lateral is None and sorted(bt.top_down) == ["v1", "v2", "v4"] and bt.gap_lateral is None
+    assert blt.lateral is not None and sorted(blt.lateral) == ["it", "v1", "v2", "v4"]
+    # top-down into v1 from v2's channels, into v2 from v4's, into v4 from it's
+    assert (blt.top_down["v1"].in_channels, blt.top_down["v1"].out_channels) == (8, 6)
+    assert (blt.top_down["v2"].in_channels, blt.top_down["v2"].out_channels) == (8, 8)
+    assert (blt.top_down["v4"].in_channels, blt.top_down["v4"].out_channels) == (12, 8)
 
 
 @pytest.mark.parametrize("variant", ["BL", "BT", "BLT"])
@@ -55,9 +56,9 @@ def test_additive_and_multiplicative_differ_only_with_recurrent_drive():
 
 
 def _zero_recurrence(net):
-    parts = (net.lateral, net.top_down, net.pooled_lateral)
+    parts = (net.lateral, net.top_down, net.gap_lateral)
     zeroed = jax.tree_util.tree_map(lambda x: jnp.zeros_like(x) if eqx.is_array(x) else x, parts)
-    return eqx.tree_at(lambda n: (n.lateral, n.top_down, n.pooled_lateral), net, zeroed)
+    return eqx.tree_at(lambda n: (n.lateral, n.top_down, n.gap_lateral), net, zeroed)
 
 
 def test_loss_sums_nll_over_time_and_trains():

@@ -1,8 +1,8 @@
 """Representation dynamics in recurrent vision networks (Thorat, Doerig & Kietzmann, CCN 2023).
 
 So far: the analyses, as functions of arrays (predictions, pooled representations,
-readout weights) from any model, and the MiniEcoset reader. The BLT models, the offline
-stand-in data set and the training are to come.
+readout weights) from any model; the MiniEcoset reader and an offline stand-in data set; the BLT
+models with the import of the reference PyTorch weights. Training and the study are to come.
 """
 
 from ._analysis import StabilitySplit as StabilitySplit
@@ -19,3 +19,5 @@ from ._blt import BLT as BLT
 from ._blt import BLTConfig as BLTConfig
 from ._blt import blt_loss as blt_loss
 from ._standin import standin_dataset as standin_dataset
+from ._torch_import import blt_from_state_dict as blt_from_state_dict
+from ._torch_import import load_torch_blt as load_torch_blt

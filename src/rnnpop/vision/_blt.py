@@ -1,12 +1,15 @@
-"""The BLT family of recurrent convolutional networks (Thorat, Doerig & Kietzmann, CCN 2023).
+"""The BLT family of recurrent convolutional networks (Thorat, Doerig & Kietzmann, CCN 2023),
+following the authors' reference implementation (KietzmannLab/BLT-pytorch-CCN23, 64-px model).
 
-Five conv layers (retina, v1, v2, v4, it; 2×2 max-pool on the input of v2, v4 and it),
-each ``relu(LayerNorm(drive))``, global average pooling, a bias-free linear readout,
-unrolled for ``n_steps``. Recurrent drive from step t−1: lateral (a conv on the layer's own
-output; a linear map at the pooled layer) and top-down (a transposed conv from the layer
-above, into v2 from v4 and into v4 from it). Interaction with the bottom-up drive b:
-additive ``b + l + t`` or multiplicative ``b · (1 + l + t)``; at t = 0 bottom-up only.
-Images are ``(3, H, W)`` (channels first); vmap over a batch.
+``retina`` (a conv with bias, relu) runs once on the image. Then, unrolled for
+``n_steps``, four recurrent conv layers ``v1, v2, v4, it`` (2×2 max-pool on the input of
+v2, v4 and it; bias-free convs), each ``relu(LayerNorm(drive))`` with LayerNorm over
+(C, H, W), and a global-average-pooled layer ``gap`` with ``relu(LayerNorm(drive))`` over
+its 512 units, read out by a linear map to the classes. Recurrent drive from step t−1:
+lateral (a conv on the layer's own output; a bias-free linear map at ``gap``) and top-down
+(a stride-2 transposed conv from the layer above: into v1 from v2, into v2 from v4, into v4
+from it). Interaction with the bottom-up drive b: additive ``b + l + t`` or multiplicative
+``b · (1 + l + t)``; at t = 0 bottom-up only. Images are ``(3, H, W)``; vmap over a batch.
 """
 
 from __future__ import annotations
@@ -19,30 +22,37 @@ import jax.numpy as jnp
 
 VARIANTS = ("B", "BL", "BT", "BLT")
 INTERACTIONS = ("additive", "multiplicative")
-LAYERS = ("retina", "v1", "v2", "v4", "it")
-POOLED_INPUT = (False, False, True, True, True)  # 2×2 max-pool on the input of v2, v4, it
-TOP_DOWN = {2: 3, 3: 4}  # into v2 from v4, into v4 from it
+RECURRENT = ("v1", "v2", "v4", "it")
+POOLED_INPUT = {"v1": False, "v2": True, "v4": True, "it": True}
+TOP_DOWN = {"v1": "v2", "v2": "v4", "v4": "it"}  # layer: the layer above it that feeds back
 
 
 @dataclasses.dataclass(frozen=True)
 class BLTConfig:
-    """Shape of a BLT network; the defaults are the paper's (64×64 RGB, 10 steps)."""
+    """Shape of a BLT network; the defaults are the paper's 64-px model (100 classes,
+    10 steps). ``widths`` are the channels of retina, v1, v2, v4, it."""
 
     variant: str = "BLT"
     interaction: str = "additive"
     widths: tuple[int, ...] = (32, 64, 128, 256, 512)
+    image_size: int = 64
     n_classes: int = 100
     n_steps: int = 10
     kernel: int = 3
+    readout_bias: bool = False
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {list(VARIANTS)}, got {self.variant!r}")
         if self.interaction not in INTERACTIONS:
             raise ValueError(f"interaction must be one of {list(INTERACTIONS)}, got {self.interaction!r}")
-        if len(self.widths) != len(LAYERS) or min(self.widths) < 1:
-            raise ValueError(f"widths must be {len(LAYERS)} positive channel counts, got {self.widths}")
-        for name in ("n_classes", "n_steps", "kernel"):
+        if len(self.widths) != 5 or min(self.widths) < 1:
+            raise ValueError(f"widths must be 5 positive channel counts (retina, v1, v2, v4, it), got {self.widths}")
+        if self.image_size < 8 or self.image_size % 8:
+            raise ValueError(f"image_size must be a multiple of 8, got {self.image_size}")
+        if self.kernel < 1 or self.kernel % 2 == 0:
+            raise ValueError(f"kernel must be odd and >= 1, got {self.kernel}")
+        for name in ("n_classes", "n_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
@@ -54,101 +64,94 @@ class BLTConfig:
     def top_down(self) -> bool:
         return "T" in self.variant
 
+    def channels(self, layer: str) -> int:
+        return dict(zip(("retina", *RECURRENT), self.widths))[layer]
 
-class ChannelLayerNorm(eqx.Module):
-    """LayerNorm over (C, H, W) with a per-channel scale and shift."""
-
-    scale: jax.Array
-    shift: jax.Array
-
-    def __init__(self, channels: int):
-        self.scale = jnp.ones((channels, 1, 1))
-        self.shift = jnp.zeros((channels, 1, 1))
-
-    def __call__(self, x):
-        mean = x.mean()
-        var = ((x - mean) ** 2).mean()
-        return (x - mean) * jax.lax.rsqrt(var + 1e-5) * self.scale + self.shift
+    def resolution(self, layer: str) -> int:
+        return {"v1": self.image_size, "v2": self.image_size // 2, "v4": self.image_size // 4,
+                "it": self.image_size // 8}[layer]
 
 
 def _pool(x):
     c, h, w = x.shape
-    return x[:, : h // 2 * 2, : w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+    return x.reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
 
 
 class BLT(eqx.Module):
-    """A BLT-family network. ``net(image (3, H, W)) -> (logits (T, classes), pooled (T, D))``."""
+    """A BLT-family network. ``net(image (3, H, W)) -> (logits (T, classes), pooled (T, D))``
+    where ``pooled`` is the gap layer's output (non-negative)."""
 
     config: BLTConfig = eqx.field(static=True)
-    bottom_up: list
-    norms: list
-    lateral: list | None
+    retina: eqx.nn.Conv2d
+    bottom_up: dict
+    lateral: dict | None
     top_down: dict | None
-    pooled_lateral: eqx.nn.Linear | None
+    norms: dict
+    gap_lateral: eqx.nn.Linear | None
+    gap_norm: eqx.nn.LayerNorm
     readout: eqx.nn.Linear
 
     def __init__(self, config: BLTConfig, *, key: jax.Array):
         self.config = config
-        k_bu, k_lat, k_td, k_pool, k_out = jax.random.split(key, 5)
-        channels = (3, *config.widths)
-        pad = config.kernel // 2
-        self.bottom_up = [eqx.nn.Conv2d(channels[i], channels[i + 1], config.kernel, padding=pad, key=k)
-                          for i, k in enumerate(jax.random.split(k_bu, len(LAYERS)))]
-        self.norms = [ChannelLayerNorm(c) for c in config.widths]
-        self.lateral = ([eqx.nn.Conv2d(c, c, 3, padding=1, key=k)
-                         for c, k in zip(config.widths, jax.random.split(k_lat, len(LAYERS)))]
+        k = config.kernel
+        keys = iter(jax.random.split(key, 16))
+        self.retina = eqx.nn.Conv2d(3, config.channels("retina"), k, padding="SAME", key=next(keys))
+        below = dict(zip(RECURRENT, ("retina", "v1", "v2", "v4")))
+        # bottom-up weights are drawn first, from the same keys for every variant
+        self.bottom_up = {name: eqx.nn.Conv2d(config.channels(below[name]), config.channels(name), k,
+                                              padding="SAME", use_bias=False, key=next(keys))
+                          for name in RECURRENT}
+        self.norms = {name: eqx.nn.LayerNorm((config.channels(name), config.resolution(name),
+                                              config.resolution(name))) for name in RECURRENT}
+        d = config.channels("it")
+        self.gap_norm = eqx.nn.LayerNorm(d)
+        self.readout = eqx.nn.Linear(d, config.n_classes, use_bias=config.readout_bias, key=next(keys))
+        lateral_keys, top_keys, gap_key = next(keys), next(keys), next(keys)
+        self.lateral = ({name: eqx.nn.Conv2d(config.channels(name), config.channels(name), k, padding="SAME",
+                                             use_bias=False, key=kk)
+                         for name, kk in zip(RECURRENT, jax.random.split(lateral_keys, 4))}
                         if config.lateral else None)
-        self.top_down = ({str(dst): eqx.nn.ConvTranspose2d(config.widths[src], config.widths[dst], 2, stride=2, key=k)
-                          for (dst, src), k in zip(TOP_DOWN.items(), jax.random.split(k_td, len(TOP_DOWN)))}
+        self.top_down = ({name: eqx.nn.ConvTranspose2d(config.channels(above), config.channels(name), k, stride=2,
+                                                       padding=(k - 1) // 2, output_padding=1, use_bias=False, key=kk)
+                          for (name, above), kk in zip(TOP_DOWN.items(), jax.random.split(top_keys, 3))}
                          if config.top_down else None)
-        d = config.widths[-1]
-        self.pooled_lateral = eqx.nn.Linear(d, d, key=k_pool) if config.lateral else None
-        self.readout = eqx.nn.Linear(d, config.n_classes, use_bias=False, key=k_out)
+        self.gap_lateral = eqx.nn.Linear(d, d, use_bias=False, key=gap_key) if config.lateral else None
 
-    def _combine(self, bottom_up, recurrent):
-        if self.config.interaction == "additive":
-            return bottom_up + recurrent
-        return bottom_up * (1.0 + recurrent)
+    def _combine(self, b, recurrent):
+        if recurrent is None:
+            return b
+        return b + recurrent if self.config.interaction == "additive" else b * (1.0 + recurrent)
 
-    def _step(self, image, previous, first: bool):
-        """One time step; ``previous`` = the layers' outputs and the pooled vector at t−1."""
-        outputs, x = [], image
-        prev_layers, prev_pooled = previous
-        for i in range(len(LAYERS)):
-            if POOLED_INPUT[i]:
+    def _step(self, retina, previous):
+        """One time step; ``previous`` = {layer: output at t−1} (``None`` at t = 0)."""
+        out, x = {}, retina
+        for name in RECURRENT:
+            if POOLED_INPUT[name]:
                 x = _pool(x)
-            drive = self.bottom_up[i](x)
-            if not first:
-                recurrent = jnp.zeros_like(drive)
+            recurrent = None
+            if previous is not None:
+                terms = []
                 if self.lateral is not None:
-                    recurrent = recurrent + self.lateral[i](prev_layers[i])
-                if self.top_down is not None and i in TOP_DOWN:
-                    above = self.top_down[str(i)](prev_layers[TOP_DOWN[i]])
-                    recurrent = recurrent + _fit(above, drive.shape)
-                if self.lateral is not None or (self.top_down is not None and i in TOP_DOWN):
-                    drive = self._combine(drive, recurrent)
-            x = jax.nn.relu(self.norms[i](drive))
-            outputs.append(x)
-        pooled = x.mean(axis=(1, 2))
-        if self.pooled_lateral is not None and not first:
-            pooled = jax.nn.relu(self._combine(pooled, self.pooled_lateral(prev_pooled)))
-        return outputs, pooled
+                    terms.append(self.lateral[name](previous[name]))
+                if self.top_down is not None and name in TOP_DOWN:
+                    terms.append(self.top_down[name](previous[TOP_DOWN[name]]))
+                recurrent = sum(terms) if terms else None
+            x = jax.nn.relu(self.norms[name](self._combine(self.bottom_up[name](x), recurrent)))
+            out[name] = x
+        gap = x.mean(axis=(1, 2))
+        lateral = self.gap_lateral(previous["gap"]) if (previous is not None and self.gap_lateral is not None) else None
+        out["gap"] = jax.nn.relu(self.gap_norm(self._combine(gap, lateral)))
+        return out
 
     def __call__(self, image):
-        layers, pooled = self._step(image, (None, None), first=True)
-        pooled_all = [pooled]
+        retina = jax.nn.relu(self.retina(image))
+        state = self._step(retina, None)
+        pooled = [state["gap"]]
         for _ in range(1, self.config.n_steps):
-            layers, pooled = self._step(image, (layers, pooled), first=False)
-            pooled_all.append(pooled)
-        pooled_all = jnp.stack(pooled_all)
-        return jax.vmap(self.readout)(pooled_all), pooled_all
-
-
-def _fit(x, shape):
-    """Crop or zero-pad ``x (C, h, w)`` to ``shape`` (odd sizes after pooling)."""
-    c, h, w = shape
-    x = x[:, :h, :w]
-    return jnp.pad(x, ((0, 0), (0, h - x.shape[1]), (0, w - x.shape[2])))
+            state = self._step(retina, state)
+            pooled.append(state["gap"])
+        pooled = jnp.stack(pooled)
+        return jax.vmap(self.readout)(pooled), pooled
 
 
 def blt_loss(net: BLT, images, labels):
