@@ -69,18 +69,14 @@ def test_loss_sums_nll_over_time_and_trains():
     labels = jnp.arange(6) % 5
     loss0 = blt_loss(net, images, labels)
     assert float(loss0) == pytest.approx(4 * np.log(5), rel=0.3)  # ~uniform at init, summed over 4 steps
+    from rnnpop.vision import make_train_step
+
     opt = optax.adam(1e-2)
     state = opt.init(eqx.filter(net, eqx.is_array))
-    step = eqx.filter_jit(lambda n, s: _update(n, s, opt, images, labels))
+    step = make_train_step(opt)
     for _ in range(30):
-        net, state = step(net, state)
+        net, state, loss = step(net, state, images, labels)
     assert float(blt_loss(net, images, labels)) < 0.5 * float(loss0)
-
-
-def _update(net, state, opt, images, labels):
-    grads = eqx.filter_grad(blt_loss)(net, images, labels)
-    updates, state = opt.update(grads, state, eqx.filter(net, eqx.is_array))
-    return eqx.apply_updates(net, updates), state
 
 
 def test_bad_config_is_named():
@@ -88,3 +84,13 @@ def test_bad_config_is_named():
         BLTConfig(variant="LT")
     with pytest.raises(ValueError, match="interaction must be one of"):
         BLTConfig(interaction="gated")
+
+
+def test_augment_is_seeded_keeps_uint8_and_shape():
+    from rnnpop.vision import augment, standin_dataset
+
+    images, _ = standin_dataset(12, size=32, seed=0)
+    a, b = augment(images, seed=3), augment(images, seed=3)
+    assert a.dtype == np.uint8 and a.shape == images.shape
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, augment(images, seed=4))

@@ -21,3 +21,5 @@ from ._blt import blt_loss as blt_loss
 from ._standin import standin_dataset as standin_dataset
 from ._torch_import import blt_from_state_dict as blt_from_state_dict
 from ._torch_import import load_torch_blt as load_torch_blt
+from ._train import augment as augment
+from ._train import make_train_step as make_train_step
