@@ -2,13 +2,17 @@
 
 from . import analysis as analysis
 from . import dynamics as dynamics
+from . import execute as execute
 from . import models as models
+from . import plots as plots
+from . import report as report
 from . import similarity as similarity
 from . import store as store
 from . import studies as studies
 from . import studyfile as studyfile
 from . import tasks as tasks
 from . import train as train
+from . import vision as vision
 from .models import Network as Network
 from .store import RunStore as RunStore
 from .store import load as load

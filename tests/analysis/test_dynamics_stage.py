@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from rnnpop.analysis import analyse_dynamics, analyse_similarity, load_dynamics
-from rnnpop.dynamics import graph_distance
 from rnnpop.store import RunStore
 from rnnpop.studies import run_study
 from rnnpop.studyfile import parse_study

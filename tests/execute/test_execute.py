@@ -70,8 +70,6 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_study_completes(serial, tm
     root = tmp_path / "run"
     study = parse_study(STUDY)
     with open_client(workers=2) as client:
-        from distributed import as_completed  # noqa: F401 (the client drives completion)
-
         import threading
 
         killed = {}

@@ -1,10 +1,8 @@
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -45,8 +43,6 @@ def test_store_round_trips_networks_and_table(finished):
     assert trained.cell.w_h.shape == (4, 24, 8)
     assert not np.allclose(trained.cell.w_h, initial.cell.w_h)
     # the stored weights reproduce the stored validation loss
-    from rnnpop.train import TrainConfig
-
     config = store.study.train
     batch = plan.task.generate(jax.random.key(config.validation_seed), config.validation_size)
     rows = table[table.group == plan.group_id].sort_values("network")

@@ -137,7 +137,7 @@ def _geometry_findings(store: RunStore, task: str) -> list[Finding]:
                                f"trained–untrained {_fmt(within, 3)} vs. trained–trained across {what} "
                                f"{_fmt(across, 3)}", bool(within < across)))
     if topology is not None:
-        table, distances = topology
+        table, distances, _ = topology
         s = silhouette(distances["matched"].values, (table.cell + "-" + table.activation).to_numpy())
         reference = max((v for v in geometry.values() if np.isfinite(v)), default=float("nan"))
         out.append(Finding(task, "topology does not cluster by architecture",
@@ -153,8 +153,7 @@ def _topology_findings(store: RunStore, task: str) -> list[Finding]:
     topology = load_topology(store, task)
     if topology is None:
         return []
-    table, _ = topology
-    path = store.root / "analysis" / f"topology-{task}"
+    table, _, per_task = topology
     out = []
     if task == "flipflop":
         mode, fraction = modal_fraction(table.n_stable)
@@ -168,16 +167,14 @@ def _topology_findings(store: RunStore, task: str) -> list[Finding]:
                            f"modal count {points_mode} in {points_fraction:.0%}; "
                            f"{int((~table.modal).sum())} set aside", None))
     elif task == "sine":
-        frequencies = pd.read_parquet(path / "frequencies.parquet")
-        for (cell, activation), rows in frequencies.groupby(["cell", "activation"]):
+        for (cell, activation), rows in per_task.groupby(["cell", "activation"]):
             slope, _, r2 = linear_fit(rows.input_frequency, rows.linear_frequency)
             out.append(Finding(task, f"linearised frequency tracks the input ({cell}-{activation})",
                                "linear-model frequency ≈ input frequency for every architecture (Fig. 2d, 2f)",
                                f"slope {_fmt(slope)}, R² {_fmt(r2)}",
                                None if not np.isfinite(r2) else bool(r2 > 0.8 and 0.5 < slope < 1.5)))
     elif task == "context":
-        integration = pd.read_parquet(path / "integration.parquet")
-        for (cell, activation), rows in integration.groupby(["cell", "activation"]):
+        for (cell, activation), rows in per_task.groupby(["cell", "activation"]):
             near = float(rows.mean_near_one.mean())
             out.append(Finding(task, f"slow modes of the line attractor ({cell}-{activation})",
                                "about one eigenvalue within 0.05 of 1 per fixed point, in every architecture "

@@ -150,11 +150,15 @@ def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None
                     context_integration(store).to_parquet(tmp / "integration.parquet", index=False)
 
 
-def load_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset] | None:
-    """``(networks table, distances)`` of a task's finished topology stage, or ``None``."""
+def load_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset, pd.DataFrame | None] | None:
+    """``(networks table, distances, per-task table)`` of a task's finished topology stage,
+    or ``None``; the per-task table is the sine frequencies or the context integration
+    (``None`` for the flip-flop)."""
     path = store.root / "analysis" / f"topology-{task}"
     if not is_complete(path):
         return None
     verify(path)
+    extra = {"sine": "frequencies.parquet", "context": "integration.parquet"}.get(task)
     return (pd.read_parquet(path / "networks.parquet"),
-            xr.open_zarr(path / "distances.zarr", consolidated=False).load())
+            xr.open_zarr(path / "distances.zarr", consolidated=False).load(),
+            pd.read_parquet(path / extra) if extra else None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 
 from .. import plots
 from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity
@@ -130,8 +129,7 @@ def _topology_figures(store: RunStore, task: str) -> list[Figure]:
     stored = load_topology(store, task)
     if stored is None:
         return []
-    table, distances = stored
-    path = store.root / "analysis" / f"topology-{task}"
+    table, distances, per_task = stored
     out = []
     if "mds_matched" in distances:
         modal = table[table.modal]
@@ -142,10 +140,9 @@ def _topology_figures(store: RunStore, task: str) -> list[Figure]:
                           plots.topology_maps(distances["mds_matched"].values, table.cell.to_numpy(), paper,
                                               modal.cell.to_numpy(), modal_count=distances.attrs["modal_count"])))
     if task == "sine":
-        frequencies = pd.read_parquet(path / "frequencies.parquet")
         out.append(Figure("Frequency response", "Oscillation frequency of the linearisation at each input's "
                           "fixed point vs. the input frequency (Fig. 2d, 2f); dashed: identity.",
-                          plots.frequency_response(frequencies)))
+                          plots.frequency_response(per_task)))
     if task == "context":
         eigenvalues, curves = {}, {}
         for cell, gid in _representative_groups(store, task).items():
