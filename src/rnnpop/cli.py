@@ -142,8 +142,10 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
     """Run a study: train every group not yet complete, analyse, write the report."""
     study = _load(study_file)
     root = store or Path("runs") / study.name
-    if device not in (None, "cpu", "gpu"):
-        console.print(f"[red]error:[/] --device must be 'cpu' or 'gpu', got {device!r}")
+    from .execute._cluster import JAX_PLATFORMS
+
+    if device is not None and device not in JAX_PLATFORMS:
+        console.print(f"[red]error:[/] --device must be one of {list(JAX_PLATFORMS)}, got {device!r}")
         raise typer.Exit(2)
     if slurm and study.cluster is None:
         console.print(f"[red]error:[/] --slurm needs a [cluster] section in {study_file}")
@@ -152,7 +154,7 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
         if device is not None:
             import os
 
-            os.environ["JAX_PLATFORMS"] = {"cpu": "cpu", "gpu": "cuda"}[device]
+            os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
         _setup_jax()
         _run(study, root)
     else:

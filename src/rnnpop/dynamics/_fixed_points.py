@@ -162,14 +162,7 @@ def find_population_fixed_points(step, networks, initial_states, inputs, *, q_th
     Returns one :class:`FixedPoints` per network, equal to calling
     :func:`find_fixed_points` on each.
     """
-    states = jnp.asarray(initial_states, jnp.float32)
-    if states.ndim != 3:
-        raise ValueError(f"initial_states must be (N, K, n_units), got shape {states.shape}")
-    inputs = jnp.asarray(inputs, jnp.float32)
-    if inputs.ndim == 1:
-        inputs = jnp.broadcast_to(inputs, (*states.shape[:2], inputs.shape[-1]))
-    if inputs.shape[:2] != states.shape[:2]:
-        raise ValueError(f"inputs must be (n_in,) or (N, K, n_in) = {states.shape[:2]} + (n_in,), got {inputs.shape}")
+    states, inputs = _check(initial_states, inputs, "N, K")
     h = np.asarray(_minimise_population(step, networks, states, inputs, n_iterations, learning_rate))
     out = []
     for i in range(states.shape[0]):
@@ -180,14 +173,18 @@ def find_population_fixed_points(step, networks, initial_states, inputs, *, q_th
     return out
 
 
-def _check(initial_states, inputs):
+def _check(initial_states, inputs, lead: str = "K"):
+    """``initial_states (*lead, n)`` and ``inputs`` ``(n_in,)`` or ``(*lead, n_in)``, as float32,
+    the inputs broadcast over the leading axes (``lead`` names them, e.g. ``"N, K"``)."""
+    n_lead = lead.count(",") + 1
     states = jnp.asarray(initial_states, jnp.float32)
-    if states.ndim != 2:
-        raise ValueError(f"initial_states must be (K, n_units), got shape {states.shape}")
+    if states.ndim != n_lead + 1:
+        raise ValueError(f"initial_states must be ({lead}, n_units), got shape {states.shape}")
     inputs = jnp.asarray(inputs, jnp.float32)
-    inputs = jnp.broadcast_to(inputs, (states.shape[0], inputs.shape[-1])) if inputs.ndim == 1 else inputs
-    if inputs.shape[0] != states.shape[0]:
-        raise ValueError(f"inputs must be (n_in,) or (K={states.shape[0]}, n_in), got shape {inputs.shape}")
+    if inputs.ndim == 1:
+        inputs = jnp.broadcast_to(inputs, (*states.shape[:-1], inputs.shape[-1]))
+    if inputs.shape[:-1] != states.shape[:-1]:
+        raise ValueError(f"inputs must be (n_in,) or ({lead}={states.shape[:-1]}, n_in), got shape {inputs.shape}")
     return states, inputs
 
 

@@ -8,8 +8,10 @@ import os
 from typing import Iterator
 
 from ..studyfile import ClusterSettings
+from ..train._devices import single_thread_flags
 
-SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+JAX_PLATFORMS = {"cpu": "cpu", "gpu": "cuda"}
+"""``--device`` value → the ``JAX_PLATFORMS`` it sets."""
 
 
 @contextlib.contextmanager
@@ -17,11 +19,9 @@ def _worker_environment(device: str | None) -> Iterator[None]:
     """Environment that spawned worker processes inherit: single-threaded XLA, and
     ``JAX_PLATFORMS`` when a device is forced."""
     saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} {SINGLE_THREAD_XLA}".strip()
+    os.environ["XLA_FLAGS"] = single_thread_flags(os.environ.get("XLA_FLAGS", ""))
     if device is not None:
-        os.environ["JAX_PLATFORMS"] = {"cpu": "cpu", "gpu": "cuda"}[device]
+        os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
     try:
         yield
     finally:
@@ -86,8 +86,8 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
     ``cluster``, or on a ``LocalCluster`` of ``workers`` single-threaded processes."""
     from distributed import Client, LocalCluster
 
-    if device not in (None, "cpu", "gpu"):
-        raise ValueError(f"device must be 'cpu' or 'gpu', got {device!r}")
+    if device is not None and device not in JAX_PLATFORMS:
+        raise ValueError(f"device must be one of {list(JAX_PLATFORMS)}, got {device!r}")
     with _worker_environment(device):
         if scheduler is not None:
             with Client(scheduler) as client:

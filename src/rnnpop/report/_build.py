@@ -22,12 +22,17 @@ def _png(figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _population(store: RunStore) -> pd.DataFrame:
-    table = store.table()
+def _manifests(store: RunStore, table: pd.DataFrame) -> dict[str, dict]:
+    """The manifests of the complete groups (those in ``table``, already verified)."""
+    done = set(table.group) if not table.empty else set()
+    return {gid: read_manifest(store.group_dir(gid)) for gid in done}
+
+
+def _population(store: RunStore, table: pd.DataFrame, manifests: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for plan in store.study.groups():
         gid = plan.group_id
-        manifest = read_manifest(store.group_dir(gid)) if store.is_complete(gid) else None
+        manifest = manifests.get(gid)
         group = table[table.group == gid] if not table.empty else table
         seeds = group[group.phase == "seed"] if len(group) else group
         rows.append({
@@ -49,19 +54,17 @@ def _analysis_seconds(store: RunStore) -> float:
     return total
 
 
-def _hardware(store: RunStore) -> str:
-    for plan in store.study.groups():
-        manifest = read_manifest(store.group_dir(plan.group_id)) if store.is_complete(plan.group_id) else None
-        if manifest and "hardware" in manifest:
+def _hardware(manifests: dict[str, dict]) -> str:
+    for manifest in manifests.values():
+        if "hardware" in manifest:
             h = manifest["hardware"]
             return f"{h['cpu']}, {h['cores']} cores; JAX {h['jax']} on {h['backend']} ({h['devices']})"
     h = hardware()
     return f"not recorded with the run; the report was built on {h['cpu']}, {h['cores']} cores"
 
 
-def _set_aside(store: RunStore) -> pd.DataFrame:
+def _set_aside(store: RunStore, table: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    table = store.table()
     if not table.empty:
         for r in table[table.status == "diverged"].itertuples():
             rows.append({"task": r.task, "group": r.group, "network": int(r.network), "phase": r.phase,
@@ -93,12 +96,14 @@ def build_report(store: RunStore, path: str | Path | None = None) -> Path:
     """
     path = Path(path) if path is not None else store.root / "report.html"
     study = store.study
-    population = _population(store)
+    table = store.table()  # verifies every group's checksums once
+    manifests = _manifests(store, table)
+    population = _population(store, table, manifests)
     train_seconds = float(np.nansum(population["train seconds"])) if len(population) else 0.0
     sections = []
     for task in study.tasks:
         figures = []
-        for item in task_figures(store, task.name):
+        for item in task_figures(store, task.name, table):
             figures.append({"title": item.title, "caption": item.caption, "src": _png(item.figure)})
         sections.append({"task": task.name, "figures": figures})
     findings = study_findings(store)
@@ -107,10 +112,10 @@ def build_report(store: RunStore, path: str | Path | None = None) -> Path:
                                      autoescape=jinja2.select_autoescape(["html", "j2"]))
     text = environment.get_template("report.html.j2").render(
         study=study, generated=datetime.datetime.now().isoformat(timespec="seconds"),
-        hardware=_hardware(store), train_seconds=train_seconds, analysis_seconds=_analysis_seconds(store),
+        hardware=_hardware(manifests), train_seconds=train_seconds, analysis_seconds=_analysis_seconds(store),
         n_networks=int(population.networks.sum()) if len(population) else 0,
         population=_html_table(population), findings=_html_table(findings_view),
-        set_aside=_html_table(_set_aside(store)), sections=sections,
+        set_aside=_html_table(_set_aside(store, table)), sections=sections,
         budget={"iterations": study.train.n_iterations, "batch": study.train.batch_size,
                 "search": study.n_search, "seeds": study.n_seeds},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from .. import plots
 from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity
@@ -20,11 +21,11 @@ class Figure:
     figure: object
 
 
-def _representative_groups(store: RunStore, task: str) -> dict[str, str]:
-    """One group per cell type (the tanh one where there is one): ``{cell: group_id}``."""
+def _representative_groups(store: RunStore, task: str, complete: set[str]) -> dict[str, str]:
+    """One complete group per cell type (the tanh one where there is one): ``{cell: group_id}``."""
     chosen: dict[str, str] = {}
     for plan in store.study.groups():
-        if plan.task.name != task or not store.is_complete(plan.group_id):
+        if plan.task.name != task or plan.group_id not in complete:
             continue
         cell = plan.spec.cell
         if cell not in chosen or plan.spec.activation == "tanh":
@@ -44,12 +45,14 @@ def _first_network_points(store: RunStore, group_id: str):
     return network, points[sel].reset_index(drop=True), arrays, sel, transitions[transitions.network == network]
 
 
-def task_figures(store: RunStore, task: str) -> list[Figure]:
-    """Every figure of ``task`` whose analyses are in the store."""
+def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure]:
+    """Every figure of ``task`` whose analyses are in the store; ``table`` is
+    ``store.table()`` (one row per network of the complete groups)."""
     settings = store.study.analysis
     figures: list[Figure] = []
-    groups = _representative_groups(store, task)
-    table = store.table()
+    complete = set(table.group) if not table.empty else set()
+    groups = _representative_groups(store, task, complete)
+    first = {cell: _first_network_points(store, gid) for cell, gid in groups.items()}  # read once
     rows = table[table.task == task] if not table.empty else table
     if len(rows):
         figures.append(Figure("Final losses", "Validation loss of every network (search and seed phases), "
@@ -62,7 +65,7 @@ def task_figures(store: RunStore, task: str) -> list[Figure]:
         data = group_states(store, gid, settings)
         k = 0
         states[cell] = data["trained"].values[k]
-        found = _first_network_points(store, gid)
+        found = first[cell]
         if found is not None and task == "context":
             _, points, arrays, sel, _ = found
             fixed[cell], stable[cell] = arrays["states"][sel], points.stable.to_numpy()
@@ -80,7 +83,7 @@ def task_figures(store: RunStore, task: str) -> list[Figure]:
     figures += _similarity_figures(store, task)
     if task == "flipflop":
         for cell, gid in groups.items():
-            found = _first_network_points(store, gid)
+            found = first[cell]
             if found is None or cell not in states:
                 continue
             _, points, arrays, sel, edges = found
@@ -91,7 +94,7 @@ def task_figures(store: RunStore, task: str) -> list[Figure]:
                                   "transitions after a small perturbation (width = probability).",
                                   plots.fixed_point_graph(states[cell], arrays["states"][sel],
                                                           points.stable.to_numpy(), graph)))
-    figures += _topology_figures(store, task)
+    figures += _topology_figures(store, task, groups)
     return figures
 
 
@@ -125,7 +128,7 @@ def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
     return out
 
 
-def _topology_figures(store: RunStore, task: str) -> list[Figure]:
+def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> list[Figure]:
     stored = load_topology(store, task)
     if stored is None:
         return []
@@ -145,7 +148,7 @@ def _topology_figures(store: RunStore, task: str) -> list[Figure]:
                           plots.frequency_response(per_task)))
     if task == "context":
         eigenvalues, curves = {}, {}
-        for cell, gid in _representative_groups(store, task).items():
+        for cell, gid in groups.items():
             if not is_complete(store.root / "analysis" / "dynamics" / gid):
                 continue
             _, arrays, _ = load_dynamics(store, gid)

@@ -71,14 +71,13 @@ def run_study(study: Study, root: str | Path, *, group_progress: GroupProgress |
     total = 2 * study.train.n_iterations  # the search phase, then the seed phase
     claimed = []
     for group in study.groups():
-        if store.is_complete(group.group_id):
+        try:  # one pass over the group's checksums decides: complete, absent or corrupt
+            verify(store.group_dir(group.group_id))
             if on_skip is not None:
                 on_skip(group)
             continue
-        if on_corrupt is not None and read_manifest(store.group_dir(group.group_id)) is not None:
-            try:
-                verify(store.group_dir(group.group_id))
-            except CorruptGroupError as err:
+        except CorruptGroupError as err:
+            if on_corrupt is not None and read_manifest(store.group_dir(group.group_id)) is not None:
                 on_corrupt(group, str(err))
         opener = group_progress(group, total) if group_progress else contextlib.nullcontext(None)
         with opener as progress:

@@ -30,10 +30,15 @@ def configure_cpu(n_devices: int | None = None) -> bool:
         warnings.warn("JAX is already initialised; keeping its devices (call configure_cpu first)",
                       stacklevel=2)
         return False
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+    os.environ["XLA_FLAGS"] = single_thread_flags(os.environ.get("XLA_FLAGS", ""))
     return True
+
+
+def single_thread_flags(flags: str) -> str:
+    """``XLA_FLAGS`` with single-threaded XLA:CPU added (unless already set either way)."""
+    if "xla_cpu_multi_thread_eigen" in flags:
+        return flags
+    return f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
 
 
 def network_mesh() -> Mesh:
