@@ -94,3 +94,16 @@ def test_augment_is_seeded_keeps_uint8_and_shape():
     assert a.dtype == np.uint8 and a.shape == images.shape
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, augment(images, seed=4))
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_sub_pixel_upsampling_equals_the_transposed_convolution(kernel):
+    from rnnpop.vision._blt import upsample
+
+    conv = eqx.nn.ConvTranspose2d(5, 3, kernel, stride=2, padding=(kernel - 1) // 2, output_padding=1,
+                                  use_bias=False, key=jax.random.key(kernel))
+    x = jax.random.normal(jax.random.key(1), (5, 6, 6))
+    expected = conv(x)
+    got = upsample(conv, x)
+    assert got.shape == expected.shape == (3, 12, 12)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
