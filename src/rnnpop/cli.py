@@ -73,11 +73,49 @@ def _run(study, store: Path) -> None:
     _report(store)
 
 
-def _analyse(root: Path) -> None:
-    from .analysis import analyse_dynamics, analyse_similarity, analyse_topology
-    from .store import RunStore, exclusive
+def _run_vision(study, root: Path) -> None:
+    from .studies import run_vision_study
+    from .studyfile import StudyError
 
-    store = RunStore.open(root)
+    console.print(f"[bold]{study.name}[/]: {len(study.models())} vision network(s) → {root}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>7} img/s  loss {task.fields[loss]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bars:
+
+        @contextlib.contextmanager
+        def model_progress(plan, total):
+            task = bars.add_task(plan.model_id, total=total, rate="-", loss="-")
+            start = time.perf_counter()
+
+            def update(done, _total, loss):
+                rate = done * study.train.batch_size / (time.perf_counter() - start)
+                bars.update(task, completed=done, rate=f"{rate:.0f}", loss=f"{loss:.4g}")
+
+            yield update
+
+        try:
+            run_vision_study(study, root, model_progress=model_progress,
+                             on_skip=lambda plan: bars.console.print(f"  {plan.model_id}: complete, skipped"),
+                             on_corrupt=lambda plan, error: bars.console.print(
+                                 f"  [yellow]{plan.model_id}: {error}; training it again[/]"))
+        except (StudyError, FloatingPointError) as err:
+            console.print(f"[red]error:[/] {err}")
+            raise typer.Exit(2)
+        except OSError as err:
+            _write_failed(err)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/]: completed networks are kept; run the same command to resume")
+            raise typer.Exit(130)
+    _print_status(root)
+    _analyse(root)
+    _report(root)
+
+
+def _analyse(root: Path) -> None:
+    from .analysis import analyse_dynamics, analyse_similarity, analyse_topology, analyse_vision
+    from .store import VisionStore, exclusive, open_store
+
+    store = open_store(root)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bars:
         tasks = {}
@@ -90,10 +128,13 @@ def _analyse(root: Path) -> None:
         try:
             # one process analyses a store at a time; a concurrent run waits, then finds it done
             with exclusive(store.root / "analysis", "stages"):
-                analyse_similarity(store, store.study.analysis, progress=progress)
-                if store.study.analysis.dynamics:
-                    analyse_dynamics(store, store.study.analysis, progress=progress)
-                    analyse_topology(store)
+                if isinstance(store, VisionStore):
+                    analyse_vision(store, progress=progress)
+                else:
+                    analyse_similarity(store, store.study.analysis, progress=progress)
+                    if store.study.analysis.dynamics:
+                        analyse_dynamics(store, store.study.analysis, progress=progress)
+                        analyse_topology(store)
         except OSError as err:
             _write_failed(err)
         except KeyboardInterrupt:
@@ -112,10 +153,10 @@ def _write_failed(err: OSError) -> None:
 
 def _report(root: Path) -> None:
     from .report import build_report
-    from .store import RunStore
+    from .store import open_store
 
     with console.status("writing the report"):
-        path = build_report(RunStore.open(root))
+        path = build_report(open_store(root))
     console.print(f"report: [bold]{path}[/]")
     print(path)
 
@@ -143,6 +184,7 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
     study = _load(study_file)
     root = store or Path("runs") / study.name
     from .execute._cluster import JAX_PLATFORMS
+    from .studyfile import VisionStudy
 
     if device is not None and device not in JAX_PLATFORMS:
         console.print(f"[red]error:[/] --device must be one of {list(JAX_PLATFORMS)}, got {device!r}")
@@ -150,11 +192,18 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
     if slurm and study.cluster is None:
         console.print(f"[red]error:[/] --slurm needs a [cluster] section in {study_file}")
         raise typer.Exit(2)
+    if isinstance(study, VisionStudy) and (workers is not None or scheduler is not None or slurm):
+        console.print("[red]error:[/] a vision study runs in-process (one network after another); "
+                      "--workers, --scheduler and --slurm apply to universality studies")
+        raise typer.Exit(2)
     if workers is None and scheduler is None and not slurm:
         if device is not None:
             import os
 
             os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
+        if isinstance(study, VisionStudy):
+            _run_vision(study, root)
+            return
         _setup_jax()
         _run(study, root)
     else:
@@ -228,10 +277,10 @@ def report(store: Path = typer.Argument(..., help="Run directory."),
            output: Optional[Path] = typer.Option(None, help="HTML file (default: <store>/report.html).")):
     """Write the study's one-file HTML report from the stored analyses."""
     from .report import build_report
-    from .store import RunStore
+    from .store import open_store
 
     try:
-        path = build_report(RunStore.open(store), output)
+        path = build_report(open_store(store), output)
     except FileNotFoundError as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2)
@@ -256,13 +305,16 @@ def demo(store: Path = typer.Option(Path("runs/demo"), help="Run directory.")):
 
 
 def _print_status(root: Path) -> None:
-    from .store import RunStore
+    from .store import VisionStore, open_store
 
     try:
-        store = RunStore.open(root)
+        store = open_store(root)
     except FileNotFoundError as err:
         console.print(f"[red]error:[/] {err}")
         raise typer.Exit(2)
+    if isinstance(store, VisionStore):
+        _print_vision_status(store)
+        return
     table = store.table()
     out = Table(title=f"{store.study.name} — {root}", box=box.SIMPLE,
                 caption="val. loss: median over seed networks; baseline: best constant output")
@@ -278,6 +330,20 @@ def _print_status(root: Path) -> None:
         seeds = rows[rows["phase"] == "seed"]
         out.add_row(gid, "[green]done[/]", str(len(rows)), str(int((rows["status"] == "diverged").sum())),
                     f"{rows['baseline_loss'].iloc[0]:.4g}", f"{seeds['validation_loss'].median():.4g}")
+    Console().print(out)
+
+
+def _print_vision_status(store) -> None:
+    out = Table(title=f"{store.study.name} — {store.root}", box=box.SIMPLE)
+    for column in ("network", "state", "epochs", "final loss", "seconds"):
+        out.add_column(column, no_wrap=True)
+    for plan in store.study.models():
+        if not store.is_complete(plan.model_id):
+            out.add_row(plan.model_id, "[yellow]todo[/]", "", "", "")
+            continue
+        history = store.history(plan.model_id)
+        out.add_row(plan.model_id, "[green]done[/]", str(len(history)), f"{history.loss.iloc[-1]:.4g}",
+                    f"{store.manifest(plan.model_id)['seconds']:.0f}")
     Console().print(out)
 
 

@@ -1,6 +1,4 @@
-import os
 import re
-import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -60,34 +58,5 @@ def test_report_has_the_population_budget_and_wall_time(report):
     assert "cores; JAX" in text  # the hardware recorded with the run
 
 
-def _chromium():
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def test_report_renders_in_headless_chromium_without_errors(report, tmp_path):
-    if not (_chromium() and shutil.which("chromedriver")):
-        if os.environ.get("RNNPOP_REQUIRE_BROWSER"):
-            pytest.fail("chromium and chromedriver are required (RNNPOP_REQUIRE_BROWSER is set)")
-        pytest.skip("chromium/chromedriver not installed (.ci/run installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = _chromium()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1300,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    try:
-        driver.get(report.as_uri())
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-        assert len(images) >= 15
-        assert all(complete and width > 100 and height > 100 for complete, width, height in images)
-        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-        assert errors == []
-        assert driver.title == "rnnpop report: tiny"
-    finally:
-        driver.quit()
+def test_report_renders_in_headless_chromium_without_errors(report, render_in_browser):
+    render_in_browser(report, title="rnnpop report: tiny", min_images=15)

@@ -23,3 +23,6 @@ from ._findings import modal_fraction as modal_fraction
 from ._findings import silhouette as silhouette
 from ._findings import study_findings as study_findings
 from ._findings import trained_untrained_gap as trained_untrained_gap
+from ._vision_stage import analyse_vision as analyse_vision
+from ._vision_stage import load_vision_summary as load_vision_summary
+from ._vision_stage import vision_findings as vision_findings

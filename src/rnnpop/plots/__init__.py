@@ -13,3 +13,9 @@ from ._geometry import trajectories as trajectories
 from ._style import ACTIVATION_COLOURS as ACTIVATION_COLOURS
 from ._style import CELL_COLOURS as CELL_COLOURS
 from ._training import loss_histograms as loss_histograms
+from ._vision import accuracy_over_time as accuracy_over_time
+from ._vision import continued_evolution as continued_evolution
+from ._vision import readout_dendrogram as readout_dendrogram
+from ._vision import readout_geometry as readout_geometry
+from ._vision import stability_profile as stability_profile
+from ._vision import training_curves as training_curves

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import study_findings
-from ..store import RunStore, hardware, read_manifest
+from ..store import RunStore, VisionStore, hardware, read_manifest
 from ._figures import task_figures
 
 
@@ -87,13 +87,18 @@ def _html_table(frame: pd.DataFrame) -> str:
                          na_rep="–", escape=True)
 
 
-def build_report(store: RunStore, path: str | Path | None = None) -> Path:
+def build_report(store, path: str | Path | None = None) -> Path:
     """Write the study's report (default ``<store>/report.html``) and return its path.
 
+    A vision store gets :func:`rnnpop.report.build_vision_report`; for a universality study:
     Sections: the study (population, budget, hardware, wall time), training quality,
     the figures per task, the findings table (the paper's claims next to the numbers
     measured here) and what was set aside. Only the analyses present are shown.
     """
+    from ._vision import build_vision_report
+
+    if isinstance(store, VisionStore):
+        return build_vision_report(store, path)
     path = Path(path) if path is not None else store.root / "report.html"
     study = store.study
     table = store.table()  # verifies every group's checksums once

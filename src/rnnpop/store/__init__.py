@@ -11,3 +11,6 @@ from ._atomic import verify as verify
 from ._hardware import hardware as hardware
 from ._store import RunStore as RunStore
 from ._store import load as load
+from ._store import open_store as open_store
+from ._vision import HeldOut as HeldOut
+from ._vision import VisionStore as VisionStore

@@ -43,23 +43,11 @@ class RunStore:
     def open(cls, root: str | Path, study: Study | None = None) -> "RunStore":
         """Open ``root``; with ``study``, create it or check it was made from that study."""
         root = Path(root)
-        study_file = root / STUDY_FILE
-        if study_file.is_file():
-            stored = parse_study(tomllib.loads(study_file.read_text()))
-            if study is None:
-                return cls(root, stored)
-            if stored.training_dict() != study.training_dict():
-                raise StudyError(f"store {root} was made from a different study "
-                                 f"({_difference(stored.training_dict(), study.training_dict())}); "
-                                 "use another --store directory, or the original study file")
-            if stored.to_dict() != study.to_dict():  # new analysis settings: keep the networks
-                _write_study(root, study)
-            return cls(root, study)
-        if study is None:
-            raise FileNotFoundError(f"{root} is not a run store (no {STUDY_FILE})")
-        (root / "groups").mkdir(parents=True, exist_ok=True)
-        _write_study(root, study)
-        return cls(root, study)
+        stored = open_study(root, study, "groups")
+        if not isinstance(stored, Study):
+            raise StudyError(f"{root} holds a {type(stored).__name__}, not a universality study; "
+                             "open it with rnnpop.store.open_store")
+        return cls(root, stored)
 
     def group_dir(self, group_id: str) -> Path:
         return self.root / "groups" / group_id
@@ -119,7 +107,30 @@ class RunStore:
         raise KeyError(f"no group {group_id!r} in this study; groups: {[p.group_id for p in self.study.groups()]}")
 
 
-def _write_study(root: Path, study: Study) -> None:
+def open_study(root: Path, study, work: str):
+    """The study of the store at ``root``: with ``study`` given, create the store (making
+    ``root/work``) or check the stored study trains the same networks (new analysis
+    settings are written; the networks are kept)."""
+    study_file = root / STUDY_FILE
+    if study_file.is_file():
+        stored = parse_study(tomllib.loads(study_file.read_text()))
+        if study is None:
+            return stored
+        if stored.training_dict() != study.training_dict():
+            raise StudyError(f"store {root} was made from a different study "
+                             f"({_difference(stored.training_dict(), study.training_dict())}); "
+                             "use another --store directory, or the original study file")
+        if stored.to_dict() != study.to_dict():
+            _write_study(root, study)
+        return study
+    if study is None:
+        raise FileNotFoundError(f"{root} is not a run store (no {STUDY_FILE})")
+    (root / work).mkdir(parents=True, exist_ok=True)
+    _write_study(root, study)
+    return study
+
+
+def _write_study(root: Path, study) -> None:
     tmp = root / f".{STUDY_FILE}.tmp"
     tmp.write_text(tomli_w.dumps(study.to_dict()))
     tmp.replace(root / STUDY_FILE)
@@ -137,6 +148,17 @@ def _difference(a: dict, b: dict, where: str = "") -> str:
     return ""
 
 
-def load(root: str | Path) -> RunStore:
-    """Open an existing run store for reading (``.table()``, ``.networks(group)``)."""
-    return RunStore.open(root)
+def open_store(root: str | Path, study=None):
+    """Open (or, with ``study``, create) the run store at ``root``: a :class:`RunStore` for
+    a universality study, a :class:`VisionStore` for a vision study."""
+    from ._vision import VisionStore
+
+    root = Path(root)
+    study = open_study(root, study, "groups" if isinstance(study, Study) else "models")
+    return RunStore(root, study) if isinstance(study, Study) else VisionStore(root, study)
+
+
+def load(root: str | Path):
+    """Open an existing run store for reading (``.table()``, ``.networks(group)`` for a
+    universality study; ``.heldout(model)``, ``.network(model)`` for a vision study)."""
+    return open_store(root)

@@ -10,10 +10,12 @@ from typing import Any
 from ..models import ACTIVATIONS, CELLS
 from ..tasks import TASKS, Task, make_task
 from ..train import GroupSpec, SearchSpace, TrainConfig
+from ._vision import VisionStudy, parse_vision_study
 from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
                       positive_int)
 
-_TOP = ["name", "seed", "grid", "search", "train", "tasks", "analysis", "cluster"]
+_TOP = ["kind", "name", "seed", "grid", "search", "train", "tasks", "analysis", "cluster"]
+KINDS = ("universality", "vision")
 _CLUSTER = ["kind", "queue", "account", "cores", "processes", "memory", "gpus", "walltime", "jobs",
             "job_directives", "prologue", "log_directory"]
 _ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "dynamics", "n_initial_states",
@@ -141,11 +143,17 @@ def load_study(path: str | Path) -> Study:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise StudyError(f"{path} is not valid TOML: {err}") from None
-    return parse_study(data)
+    return parse_study(data, base=path.parent)
 
 
-def parse_study(data: dict[str, Any]) -> Study:
-    """Validate a study given as a dict (the parsed TOML)."""
+def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | VisionStudy":
+    """Validate a study given as a dict (the parsed TOML): a universality study, or a
+    vision study when ``kind = "vision"`` (relative data paths are taken from ``base``)."""
+    kind = data.get("kind", "universality")
+    if kind not in KINDS:
+        raise StudyError(f"kind: unknown value {kind!r}; allowed: {list(KINDS)}")
+    if kind == "vision":
+        return parse_vision_study(data, base=base)
     check_keys(data, _TOP, "")
     name = data.get("name", "study")
     if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):

@@ -1,7 +1,7 @@
 """An offline stand-in for MiniEcoset: seeded, procedurally drawn 64×64 RGB objects.
 
 Each image shows one object of its class (a shape drawn at a random position, scale,
-rotation and colour) among clutter (distractor shapes of other classes, drawn smaller
+small rotation and contrasting colour) among clutter (distractor shapes of other classes, drawn smaller
 and paler), partly occluded by a random grey bar, with pixel noise. Nothing is
 downloaded; the same ``seed`` always gives the same images.
 """
@@ -43,7 +43,7 @@ def _mask(shape: str, yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, r: f
     raise ValueError(f"unknown shape {shape!r}; known: {list(SHAPES)}")
 
 
-def standin_dataset(n: int, *, n_classes: int = 10, size: int = 64, n_distractors: int = 3,
+def standin_dataset(n: int, *, n_classes: int = 10, size: int = 64, n_distractors: int = 2,
                     noise: float = 12.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(images (n, size, size, 3) uint8, labels (n,) int64)``, classes balanced and shuffled."""
     if not 2 <= n_classes <= len(SHAPES):
@@ -55,15 +55,21 @@ def standin_dataset(n: int, *, n_classes: int = 10, size: int = 64, n_distractor
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     images = np.empty((n, size, size, 3), np.uint8)
     for i, label in enumerate(labels):
-        canvas = np.broadcast_to(rng.uniform(60, 200, size=3), (size, size, 3)).copy()
+        background = rng.uniform(60, 200, size=3)
+        canvas = np.broadcast_to(background, (size, size, 3)).copy()
         for _ in range(rng.integers(0, n_distractors + 1)):
             other = SHAPES[rng.choice([k for k in range(n_classes) if k != label])]
-            m = _mask(other, yy, xx, *rng.uniform(0, size, 2), rng.uniform(0.08, 0.15) * size,
+            m = _mask(other, yy, xx, *rng.uniform(0, size, 2), rng.uniform(0.06, 0.12) * size,
                       rng.uniform(0, np.pi))
-            canvas[m] = 0.5 * canvas[m] + 0.5 * rng.uniform(0, 255, size=3)
-        m = _mask(SHAPES[label], yy, xx, *rng.uniform(0.3, 0.7, 2) * size, rng.uniform(0.16, 0.28) * size,
-                  rng.uniform(0, np.pi))
-        canvas[m] = rng.uniform(0, 255, size=3)
+            canvas[m] = 0.6 * canvas[m] + 0.4 * rng.uniform(0, 255, size=3)
+        # the object: upright to within ±0.4 rad (so square and diamond stay distinct), in a
+        # colour at least 80 grey levels (summed over channels) from the background
+        m = _mask(SHAPES[label], yy, xx, *rng.uniform(0.35, 0.65, 2) * size, rng.uniform(0.24, 0.34) * size,
+                  rng.uniform(-0.4, 0.4))
+        colour = rng.uniform(0, 255, size=3)
+        while np.abs(colour - background).sum() < 80:
+            colour = rng.uniform(0, 255, size=3)
+        canvas[m] = colour
         if rng.random() < 0.7:  # an occluding bar across part of the scene
             bar = _mask("bar", yy, xx, *rng.uniform(0.2, 0.8, 2) * size, rng.uniform(0.15, 0.3) * size,
                         rng.uniform(0, np.pi))

@@ -1,0 +1,116 @@
+"""Figures of a vision study, from its summary table (:func:`rnnpop.vision.summarise`
+rows with ``model``, ``variant``, ``interaction``, ``seed``) and its readout weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.cluster.hierarchy import dendrogram
+
+from ._style import figure
+
+VARIANT_COLOURS = {"B": "#777777", "BL": "#4477AA", "BT": "#EE6677", "BLT": "#228833"}
+INTERACTION_STYLES = {"additive": "-", "multiplicative": "--"}
+
+
+def _label(variant: str, interaction: str) -> str:
+    return variant if variant == "B" else f"{variant} {interaction[:4]}."
+
+
+def _mean_curves(table: pd.DataFrame, quantity: str, state: str = "trained"):
+    """``{(variant, interaction): (steps, mean over seeds)}``."""
+    rows = table[(table.quantity == quantity) & (table.state == state)]
+    curves = {}
+    for (variant, interaction), part in rows.groupby(["variant", "interaction"], sort=False):
+        mean = part.groupby("step").value.mean()
+        curves[(variant, interaction)] = (mean.index.to_numpy(), mean.to_numpy())
+    return curves
+
+
+def accuracy_over_time(table: pd.DataFrame) -> Figure:
+    """Held-out accuracy at each time step per model (mean over seeds), trained and untrained."""
+    fig, (left, right) = figure(2, width=4.2)
+    for ax, state in ((left, "trained"), (right, "untrained")):
+        for (variant, interaction), (steps, values) in _mean_curves(table, "accuracy", state).items():
+            ax.plot(steps, values, INTERACTION_STYLES.get(interaction, "-"), marker="o", ms=3,
+                    color=VARIANT_COLOURS.get(variant, "k"), label=_label(variant, interaction))
+        ax.set(title=f"{state}", xlabel="time step", ylabel="accuracy")
+    left.legend(fontsize=7)
+    return fig
+
+
+def stability_profile(table: pd.DataFrame) -> Figure:
+    """Fraction of held-out images whose prediction settles correctly at each step (t_stable)."""
+    fig, (ax,) = figure(1, width=5.0)
+    rows = table[table.quantity == "t_stable"]
+    for (variant, interaction), part in rows.groupby(["variant", "interaction"], sort=False):
+        mean = part.groupby("t_stable").value.mean()
+        ax.plot(mean.index, mean.values, INTERACTION_STYLES.get(interaction, "-"), marker="o", ms=3,
+                color=VARIANT_COLOURS.get(variant, "k"), label=_label(variant, interaction))
+    ax.set(xlabel="t_stable (first step of the final, correct prediction)", ylabel="fraction of images")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def continued_evolution(table: pd.DataFrame, models: list[str]) -> Figure:
+    """Step sizes ‖h_{t+1} − h_t‖ of stable-correct images by t_stable group (colour), for
+    each of ``models`` (one panel each): trained (solid) and the same network untrained
+    (dashed, same images). The grey line marks where each group settles."""
+    fig, axes = figure(len(models), width=3.6)
+    rows = table[table.quantity == "evolution"]
+    for ax, model in zip(axes, models):
+        part = rows[rows.model == model]
+        groups = sorted(part.t_stable.unique())
+        colours = [f"C{k % 10}" for k in range(len(groups))]
+        for t, c in zip(groups, colours):
+            for state, style in (("trained", "-"), ("untrained", "--")):
+                curve = part[(part.t_stable == t) & (part.state == state)].sort_values("step")
+                ax.plot(curve.step + 0.5, curve.value, style, color=c, lw=1.2,
+                        label=f"t_stable {t}" if state == "trained" else None)
+            ax.axvline(t, color=c, lw=0.5, alpha=0.4)
+        ax.set(title=model, xlabel="time step t → t+1", ylabel="‖h_t+1 − h_t‖")
+    if len(axes):
+        axes[0].legend(fontsize=6, ncol=2)
+    return fig
+
+
+def readout_geometry(table: pd.DataFrame) -> Figure:
+    """Three panels over the recurrent networks (mean over networks, per step): norms of
+    images already stable vs. stable later; their cosine with the winning readout vector;
+    for images stable later, cosine with their future class vs. the zone's other classes."""
+    fig, axes = figure(3, width=3.6)
+    recurrent = table[table.variant != "B"]
+    for ax, (a, b, title, ylabel) in zip(axes, (
+            ("norm_already", "norm_later", "norm", "‖h_t‖"),
+            ("cosine_already", "cosine_later", "position in the readout zone", "cos(h_t, w_winning)"),
+            ("future_true", "future_others", "towards the future class", "cos(h_t, w_c)"))):
+        for quantity, colour, label in ((a, "#222222", a.split("_")[1]), (b, "#EE7733", b.split("_")[1])):
+            rows = recurrent[(recurrent.quantity == quantity) & (recurrent.state == "trained")]
+            mean = rows.groupby("step").value.mean()
+            ax.plot(mean.index, mean.values, marker="o", ms=3, color=colour, label=label)
+        ax.set(title=title, xlabel="time step", ylabel=ylabel)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def readout_dendrogram(W: np.ndarray, categories, linkage: np.ndarray) -> Figure:
+    """Ward dendrogram of the readout vectors ``W (C, D)`` (``linkage`` from
+    :func:`rnnpop.vision.readout_linkage`), leaves labelled with ``categories``."""
+    fig, (ax,) = figure(1, width=max(4.0, 0.25 * len(W)), height=3.2)
+    dendrogram(linkage, labels=list(categories), ax=ax, color_threshold=0, above_threshold_color="#4477AA",
+               leaf_rotation=90, leaf_font_size=7)
+    ax.set(ylabel="Ward distance on (1 − cos)/2")
+    return fig
+
+
+def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
+    """Mean training loss (summed over time steps) per epoch, one line per network."""
+    fig, (ax,) = figure(1, width=5.0)
+    for model, history in histories.items():
+        variant, interaction = model.split("-")[:2]
+        ax.plot(history.epoch + 1, history.loss, INTERACTION_STYLES.get(interaction, "-"),
+                color=VARIANT_COLOURS.get(variant, "k"), label=model)
+    ax.set(xlabel="epoch", ylabel="training loss (NLL summed over steps)")
+    ax.legend(fontsize=6)
+    return fig

@@ -1,0 +1,102 @@
+"""The report of a vision study: one self-contained HTML file."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from .. import plots
+from ..analysis import load_vision_summary, vision_findings
+from ..store import VisionStore, read_manifest
+from ._figures import Figure
+
+
+def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Figure]:
+    """The report's figures from the stored summary (and the readout of one recurrent network)."""
+    if summary is None or summary.empty:
+        return []
+    models = list(dict.fromkeys(summary.model))
+    shown = [m for m in models if m.startswith("BLT-")][:2] or models[:2]
+    figures = [
+        Figure("Accuracy over time",
+               "Held-out accuracy at each time step (mean over seeds); solid additive, dashed multiplicative. "
+               "Right: the same networks untrained.", plots.accuracy_over_time(summary)),
+        Figure("When predictions settle",
+               "Fraction of held-out images whose prediction is correct from step t_stable on (and not "
+               "predicted before it).", plots.stability_profile(summary)),
+        Figure("Continued evolution after correct classification",
+               "Step size ‖h_t+1 − h_t‖ of the pooled representation for images that settle correctly, "
+               "grouped by the step they settle at (vertical lines); dashed: the same network untrained, "
+               "same images.", plots.continued_evolution(summary, shown)),
+        Figure("Norms and readout zones",
+               "Recurrent networks, mean per step. Images already stable at t vs. images that become stable "
+               "later: their norm; their cosine with the readout vector of the zone they are in (lower = more "
+               "peripheral); and, for the later ones, the cosine with their future (true) class vs. the other "
+               "classes present in their current zone.", plots.readout_geometry(summary)),
+    ]
+    from ..vision import readout_linkage
+
+    model = shown[0]
+    heldout = store.heldout(model)
+    W = heldout.readout[0]
+    figures.append(Figure(f"Readout structure ({model})",
+                          "Ward dendrogram over the distances (1 − cos)/2 between the trained readout vectors.",
+                          plots.readout_dendrogram(W, heldout.categories, readout_linkage(W))))
+    histories = {m: store.history(m) for m in models}
+    figures.append(Figure("Training", "Mean training loss per epoch.", plots.training_curves(histories)))
+    return figures
+
+
+def _networks(store: VisionStore, summary: pd.DataFrame | None) -> pd.DataFrame:
+    rows = []
+    for plan in store.study.models():
+        manifest = read_manifest(store.model_dir(plan.model_id))
+        row = {"network": plan.model_id, "variant": plan.variant, "interaction": plan.interaction,
+               "seed": plan.seed, "state": "done" if manifest else "todo"}
+        if manifest:
+            history = store.history(plan.model_id)
+            row.update({"final train loss": float(history.loss.iloc[-1]), "train seconds": manifest["seconds"]})
+        if summary is not None and not summary.empty:
+            acc = summary[(summary.model == plan.model_id) & (summary.quantity == "accuracy")
+                          & (summary.state == "trained")].sort_values("step")
+            if len(acc):
+                row.update({"accuracy, first step": acc.value.iloc[0], "accuracy, last step": acc.value.iloc[-1]})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_vision_report(store: VisionStore, path: str | Path | None = None) -> Path:
+    """Write a vision study's report (default ``<store>/report.html``) and return its path:
+    the study, the networks with their accuracy, the representation-dynamics figures and
+    the paper's claims next to the numbers measured here."""
+    from ._build import _hardware, _html_table, _png
+
+    path = Path(path) if path is not None else store.root / "report.html"
+    study = store.study
+    summary = load_vision_summary(store)
+    manifests = {m: read_manifest(store.model_dir(m)) for m in store.complete_models()}
+    networks = _networks(store, summary)
+    findings = vision_findings(summary)
+    findings = findings.assign(agrees=findings.agrees.map({True: "yes", False: "no", None: "–"}))
+    analysis = read_manifest(store.root / "analysis" / "vision") or {}
+    data = (f"stand-in (seeded shapes among clutter): {study.data.n_train} training and {study.data.n_test} "
+            f"held-out images, {study.data.n_classes} classes" if study.data.source == "standin"
+            else f"MiniEcoset {study.data.path}: train → {study.data.eval_split}")
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("rnnpop.report", "templates"),
+                                     autoescape=jinja2.select_autoescape(["html", "j2"]))
+    text = environment.get_template("vision.html.j2").render(
+        study=study, data=data, n_done=len(manifests), hardware=_hardware(manifests),
+        train_seconds=float(np.sum([m["seconds"] for m in manifests.values()])) if manifests else 0.0,
+        analysis_seconds=float(analysis.get("seconds", 0.0)),
+        generated=datetime.datetime.now().isoformat(timespec="seconds"),
+        networks=_html_table(networks), findings=_html_table(findings),
+        figures=[{"title": f.title, "caption": f.caption, "src": _png(f.figure)}
+                 for f in vision_figures(store, summary)])
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

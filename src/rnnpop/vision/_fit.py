@@ -1,0 +1,71 @@
+"""Training a BLT network on an image set, and reading out its held-out responses."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+
+from ._blt import BLT
+from ._train import augment, make_train_step
+
+FitProgress = Callable[[int, int, float], None]
+"""``progress(done_batches, total_batches, loss)``."""
+
+
+def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float, augmented: bool, seed: int,
+        progress: FitProgress | None = None) -> tuple[BLT, pd.DataFrame]:
+    """Train ``net`` with Adam on ``images`` (an image set: ``len``, ``raw(index)``,
+    ``normalise``) for ``epochs`` passes in shuffled batches (the last partial batch is
+    dropped), augmenting each batch when ``augmented``. Returns the trained network and
+    a table with one row per epoch (``epoch``, ``loss`` = mean batch loss, ``seconds``)."""
+    n = len(images)
+    batch_size = min(batch_size, n)
+    per_epoch = n // batch_size
+    optimizer = optax.adam(learning_rate)
+    opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
+    step = make_train_step(optimizer)
+    rng = np.random.default_rng(seed)
+    rows, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        losses = []
+        for b in range(per_epoch):
+            index = np.sort(order[b * batch_size:(b + 1) * batch_size])
+            raw, labels = images.raw(index)
+            if augmented:
+                raw = augment(raw, seed=int(rng.integers(2**31)))
+            net, opt_state, loss = step(net, opt_state, jnp.asarray(images.normalise(raw)), jnp.asarray(labels))
+            losses.append(loss)
+            if progress is not None and (b % 10 == 9 or b == per_epoch - 1):
+                progress(epoch * per_epoch + b + 1, epochs * per_epoch, float(loss))
+        mean = float(np.mean(jax.device_get(losses)))
+        if not np.isfinite(mean):
+            raise FloatingPointError(f"training diverged in epoch {epoch} (loss {mean}); "
+                                     "lower train.learning_rate")
+        rows.append({"epoch": epoch, "loss": mean, "seconds": time.perf_counter() - start})
+    return net, pd.DataFrame(rows)
+
+
+@eqx.filter_jit
+def _responses(net: BLT, images):
+    logits, pooled = jax.vmap(net)(images)
+    return jnp.argmax(logits, axis=-1), pooled
+
+
+def responses(net: BLT, images, *, batch: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """The network's prediction and pooled representation at every step for every image
+    of ``images``: ``(predictions (N, T) int, pooled (N, T, D) float32)``."""
+    predictions, pooled = [], []
+    for start in range(0, len(images), batch):
+        raw, _ = images.raw(slice(start, min(start + batch, len(images))))
+        p, h = _responses(net, jnp.asarray(images.normalise(raw)))
+        predictions.append(np.asarray(p))
+        pooled.append(np.asarray(h))
+    return np.concatenate(predictions).astype(np.int32), np.concatenate(pooled).astype(np.float32)

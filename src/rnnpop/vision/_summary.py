@@ -1,0 +1,69 @@
+"""Every representation-dynamics analysis of one network, as one long table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._analysis import (accuracy_per_step, future_class_alignment, norms_by_stability, stability_split, step_sizes,
+                        winning_cosine)
+
+COLUMNS = ["quantity", "state", "step", "t_stable", "value"]
+QUANTITIES = {
+    "accuracy": "fraction correct at each step",
+    "stable": "fraction of images whose prediction settles (step −1)",
+    "stable_correct": "fraction stable and correct (step −1)",
+    "t_stable": "fraction of images that settle correctly at step t_stable (step −1)",
+    "evolution": "mean ‖h_{t+1} − h_t‖ over stable-correct images of one t_stable group (step = t)",
+    "norm_already": "mean ‖h_t‖, stable-correct images already stable at t",
+    "norm_later": "mean ‖h_t‖, stable-correct images that become stable after t",
+    "cosine_already": "mean cosine of h_t with its winning readout vector, already stable at t",
+    "cosine_later": "the same for images that become stable after t",
+    "future_true": "mean cosine of h_t with the future (true) class vector, images stable after t",
+    "future_others": "mean cosine of h_t with the classes of other images in the same zone",
+}
+
+
+def summarise(labels, predictions, pooled, readout) -> pd.DataFrame:
+    """The analyses of one network on the held-out images, trained (index 0) and
+    untrained (index 1): ``labels (N,)``, ``predictions (2, N, T)``, ``pooled (2, N, T, D)``,
+    ``readout (2, C, D)``. Returns a table with :data:`COLUMNS`; ``quantity`` is one of
+    :data:`QUANTITIES`, ``t_stable`` is −1 where it does not apply.
+
+    Stability groups come from the trained network; the untrained network's step sizes
+    (``evolution``) are measured on the same images, the paper's comparison for
+    "continued evolution after correct classification".
+    """
+    rows = []
+
+    def add(quantity, state, values, t_stable=-1, steps=None):
+        values = np.atleast_1d(np.asarray(values, np.float64))
+        steps = range(len(values)) if steps is None else steps
+        rows.extend((quantity, state, int(s), int(t_stable), float(v)) for s, v in zip(steps, values))
+
+    split = stability_split(predictions[0], labels)
+    sc = split.stable_correct
+    for state, index in (("trained", 0), ("untrained", 1)):
+        add("accuracy", state, accuracy_per_step(predictions[index], labels))
+        deltas = step_sizes(pooled[index])
+        for t in np.unique(split.t_stable[sc]):
+            add("evolution", state, deltas[sc & (split.t_stable == t)].mean(axis=0), t_stable=t)
+    own = stability_split(predictions[1], labels)
+    for state, s in (("trained", split), ("untrained", own)):
+        add("stable", state, s.stable.mean(), steps=[-1])
+        add("stable_correct", state, s.stable_correct.mean(), steps=[-1])
+    for t in range(predictions.shape[2]):
+        add("t_stable", "trained", (sc & (split.t_stable == t)).mean(), t_stable=t, steps=[-1])
+    h, W = pooled[0], readout[0]
+    already, later = norms_by_stability(h, split)
+    add("norm_already", "trained", already)
+    add("norm_later", "trained", later)
+    cos = winning_cosine(h, W)
+    T = h.shape[1]
+    for name, pick in (("cosine_already", lambda t: sc & (split.t_stable <= t)),
+                       ("cosine_later", lambda t: sc & (split.t_stable > t))):
+        add(name, "trained", [cos[pick(t), t].mean() if pick(t).any() else np.nan for t in range(T)])
+    future, others = future_class_alignment(h, W, labels, split)
+    add("future_true", "trained", future)
+    add("future_others", "trained", others)
+    return pd.DataFrame(rows, columns=COLUMNS)
