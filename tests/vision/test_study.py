@@ -178,3 +178,15 @@ def test_a_users_miniecoset_file_trains_and_a_size_mismatch_is_named(tmp_path):
     with pytest.raises(StudyError, match=r"model\.image_size"):
         run_vision_study(parse_study(spec), tmp_path / "other")
     assert not any((tmp_path / "other" / "models").iterdir())  # nothing trained
+
+
+def test_the_example_study_files_parse():
+    from pathlib import Path
+
+    examples = Path(__file__).parents[2] / "examples"
+    for path in sorted(examples.glob("*.toml")):
+        if path.name == "vision-miniecoset.toml":  # needs the user's data file: named when missing
+            with pytest.raises(StudyError, match=r"data\.path"):
+                load_study(path)
+        else:
+            assert load_study(path).name == path.stem
