@@ -46,3 +46,13 @@ def test_bad_search_ranges_name_the_field():
         SearchSpace(learning_rate=(0.0, 0.1))
     with pytest.raises(ValueError, match="search.clip"):
         SearchSpace(clip=(5.0, 1.0))
+
+
+def test_finite_but_exploded_networks_count_as_diverged():
+    import pandas as pd
+
+    from rnnpop.train._search import EXPLODED, mark_exploded
+
+    table = pd.DataFrame({"validation_loss": [0.1, 0.5 * EXPLODED * 0.2, 2 * EXPLODED * 0.2, 1e30, np.nan, 0.1],
+                          "baseline_loss": 0.2, "status": ["ok"] * 5 + ["diverged"]})
+    assert mark_exploded(table).status.tolist() == ["ok", "ok", "diverged", "diverged", "diverged", "diverged"]

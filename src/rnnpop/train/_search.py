@@ -34,8 +34,9 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
 
     Returns the concatenated result (search networks first, then seeds) and a table
     with one row per network: ``phase`` ('search' | 'seed'), ``replicate``, the
-    hyperparameters, losses, ``status`` ('ok' | 'diverged') and ``selected`` (the
-    search draw whose hyperparameters the seeds use).
+    hyperparameters, losses, ``status`` ('ok' | 'diverged': non-finite during training, or a
+    validation loss above :data:`EXPLODED` × the best constant output's) and ``selected``
+    (the search draw whose hyperparameters the seeds use).
     """
     search_hp = Hyperparameters.concatenate([
         _search_draws(plan, group_id, i, l2) for i, l2 in enumerate(plan.l2)])
@@ -51,7 +52,19 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
                        _rows(seeds, "seed", plan.n_seeds, np.zeros(len(seeds_hp), bool))], ignore_index=True)
     table.insert(0, "network", np.arange(len(table)))
     table["baseline_loss"] = constant_baseline(task, config)
-    return result, table
+    return result, mark_exploded(table)
+
+
+EXPLODED = 1e3
+"""A network whose validation loss exceeds this multiple of the constant-output baseline
+has blown up (finite but useless, e.g. relu LSTMs at 1e30): it is counted as diverged."""
+
+
+def mark_exploded(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``status`` = 'diverged' where ``validation_loss`` is not below
+    :data:`EXPLODED` × ``baseline_loss`` (NaN included)."""
+    exploded = ~(table.validation_loss <= EXPLODED * table.baseline_loss)
+    return table.assign(status=np.where(exploded, "diverged", table.status))
 
 
 def _phase(progress: Progress | None, phase: int, n_iterations: int) -> Progress | None:
