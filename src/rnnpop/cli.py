@@ -29,45 +29,57 @@ def _setup_jax() -> None:
     configure_cpu()
 
 
-def _run(study, store: Path) -> None:
-    from .studies import run_study
+def _training_bars(unit: str) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]:>7} " + unit + "  loss {task.fields[loss]}"), TimeElapsedColumn(),
+                    console=console)
+
+
+def _bar_per_unit(bars: Progress, name, per_step: float = 1.0):
+    """``opener(plan, total)``: a bar named ``name(plan)`` and its ``update(done, total, loss)``,
+    showing ``per_step`` × steps per second."""
+
+    @contextlib.contextmanager
+    def opener(plan, total):
+        task = bars.add_task(name(plan), total=total, rate="-", loss="-")
+        start = time.perf_counter()
+
+        def update(done, _total, loss):
+            rate = done * per_step / (time.perf_counter() - start)
+            bars.update(task, completed=done, rate=f"{rate:.0f}", loss="nan" if math.isnan(loss) else f"{loss:.4g}")
+
+        yield update
+
+    return opener
+
+
+@contextlib.contextmanager
+def _guarded(done: str):
+    """Bad input → exit 2 naming it; a failed write → what is intact; Ctrl-C → how to resume."""
     from .studyfile import StudyError
 
-    groups = study.groups()
-    console.print(f"[bold]{study.name}[/]: {len(groups)} group(s) × {study.networks_per_group} networks "
+    try:
+        yield
+    except (StudyError, FloatingPointError) as err:
+        console.print(f"[red]error:[/] {err}")
+        raise typer.Exit(2)
+    except OSError as err:
+        _write_failed(err)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/]: completed {done} are kept; run the same command to resume")
+        raise typer.Exit(130)
+
+
+def _run(study, store: Path) -> None:
+    from .studies import run_study
+
+    console.print(f"[bold]{study.name}[/]: {len(study.groups())} group(s) × {study.networks_per_group} networks "
                   f"→ {store}")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]:>7} it/s  loss {task.fields[loss]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bars:
-
-        @contextlib.contextmanager
-        def group_progress(plan, total):
-            task = bars.add_task(plan.group_id, total=total, rate="-", loss="-")
-            start = time.perf_counter()
-
-            def update(done, _total, loss):
-                rate = done / (time.perf_counter() - start)
-                bars.update(task, completed=done, rate=f"{rate:.0f}",
-                            loss="nan" if math.isnan(loss) else f"{loss:.4g}")
-
-            yield update
-
-        def skipped(plan):
-            bars.console.print(f"  {plan.group_id}: complete, skipped")
-
-        def corrupt(plan, error):
-            bars.console.print(f"  [yellow]{plan.group_id}: {error}; training it again[/]")
-
-        try:
-            run_study(study, store, group_progress=group_progress, on_skip=skipped, on_corrupt=corrupt)
-        except StudyError as err:
-            console.print(f"[red]error:[/] {err}")
-            raise typer.Exit(2)
-        except OSError as err:
-            _write_failed(err)
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
-            raise typer.Exit(130)
+    with _training_bars("it/s") as bars, _guarded("groups"):
+        run_study(study, store, group_progress=_bar_per_unit(bars, lambda plan: plan.group_id),
+                  on_skip=lambda plan: bars.console.print(f"  {plan.group_id}: complete, skipped"),
+                  on_corrupt=lambda plan, error: bars.console.print(
+                      f"  [yellow]{plan.group_id}: {error}; training it again[/]"))
     _print_status(store)
     _analyse(store)
     _report(store)
@@ -75,37 +87,14 @@ def _run(study, store: Path) -> None:
 
 def _run_vision(study, root: Path) -> None:
     from .studies import run_vision_study
-    from .studyfile import StudyError
 
     console.print(f"[bold]{study.name}[/]: {len(study.models())} vision network(s) → {root}")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]:>7} img/s  loss {task.fields[loss]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bars:
-
-        @contextlib.contextmanager
-        def model_progress(plan, total):
-            task = bars.add_task(plan.model_id, total=total, rate="-", loss="-")
-            start = time.perf_counter()
-
-            def update(done, _total, loss):
-                rate = done * study.train.batch_size / (time.perf_counter() - start)
-                bars.update(task, completed=done, rate=f"{rate:.0f}", loss=f"{loss:.4g}")
-
-            yield update
-
-        try:
-            run_vision_study(study, root, model_progress=model_progress,
-                             on_skip=lambda plan: bars.console.print(f"  {plan.model_id}: complete, skipped"),
-                             on_corrupt=lambda plan, error: bars.console.print(
-                                 f"  [yellow]{plan.model_id}: {error}; training it again[/]"))
-        except (StudyError, FloatingPointError) as err:
-            console.print(f"[red]error:[/] {err}")
-            raise typer.Exit(2)
-        except OSError as err:
-            _write_failed(err)
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: completed networks are kept; run the same command to resume")
-            raise typer.Exit(130)
+    with _training_bars("img/s") as bars, _guarded("networks"):
+        run_vision_study(study, root,
+                         model_progress=_bar_per_unit(bars, lambda plan: plan.model_id, study.train.batch_size),
+                         on_skip=lambda plan: bars.console.print(f"  {plan.model_id}: complete, skipped"),
+                         on_corrupt=lambda plan, error: bars.console.print(
+                             f"  [yellow]{plan.model_id}: {error}; training it again[/]"))
     _print_status(root)
     _analyse(root)
     _report(root)
@@ -125,21 +114,15 @@ def _analyse(root: Path) -> None:
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
-        try:
-            # one process analyses a store at a time; a concurrent run waits, then finds it done
-            with exclusive(store.root / "analysis", "stages"):
-                if isinstance(store, VisionStore):
-                    analyse_vision(store, progress=progress)
-                else:
-                    analyse_similarity(store, store.study.analysis, progress=progress)
-                    if store.study.analysis.dynamics:
-                        analyse_dynamics(store, store.study.analysis, progress=progress)
-                        analyse_topology(store)
-        except OSError as err:
-            _write_failed(err)
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: finished analyses are kept; run the same command to resume")
-            raise typer.Exit(130)
+        # one process analyses a store at a time; a concurrent run waits, then finds it done
+        with _guarded("analyses"), exclusive(store.root / "analysis", "stages"):
+            if isinstance(store, VisionStore):
+                analyse_vision(store, progress=progress)
+            else:
+                analyse_similarity(store, store.study.analysis, progress=progress)
+                if store.study.analysis.dynamics:
+                    analyse_dynamics(store, store.study.analysis, progress=progress)
+                    analyse_topology(store)
     console.print(f"analyses written under {root / 'analysis'}")
 
 
