@@ -112,3 +112,47 @@ def test_loss_histograms_one_panel_per_configuration_counting_diverged():
 def test_topology_maps_without_modal_embedding():
     fig = plots.topology_maps(rng.normal(size=(5, 2)), np.array(["gru"] * 5), None, None, modal_count=3)
     assert len(fig.axes[0].collections) == 1 and not fig.axes[1].axison
+
+
+def _vision_summary():
+    from rnnpop.vision import summarise
+
+    frames = []
+    for k, (variant, interaction) in enumerate([("B", "additive"), ("BLT", "additive"), ("BLT", "multiplicative")]):
+        r = np.random.default_rng(k)
+        labels = r.integers(0, 4, size=40)
+        predictions = np.where(r.random((2, 40, 5)) < 0.6, labels[None, :, None], r.integers(0, 4, (2, 40, 5)))
+        frame = summarise(labels, predictions, r.random((2, 40, 5, 8)), r.normal(size=(2, 4, 8)))
+        frame.insert(0, "interaction", interaction)
+        frame.insert(0, "variant", variant)
+        frame.insert(0, "model", f"{variant}-{interaction}-s0")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_vision_accuracy_figure_draws_each_models_curve():
+    table = _vision_summary()
+    fig = plots.accuracy_over_time(table)
+    trained, untrained = fig.axes[:2]
+    assert len(trained.lines) == len(untrained.lines) == 3
+    expected = table[(table.model == "BLT-additive-s0") & (table.quantity == "accuracy")
+                     & (table.state == "trained")].sort_values("step").value
+    line = next(l for l in trained.lines if l.get_label() == "BLT addi.")
+    np.testing.assert_allclose(line.get_ydata(), expected)
+
+
+def test_vision_evolution_geometry_dendrogram_and_training_figures():
+    from rnnpop.vision import readout_linkage
+
+    table = _vision_summary()
+    fig = plots.continued_evolution(table, ["BLT-additive-s0", "BLT-multiplicative-s0"])
+    assert [ax.get_title() for ax in fig.axes] == ["BLT-additive-s0", "BLT-multiplicative-s0"]
+    groups = table[(table.model == "BLT-additive-s0") & (table.quantity == "evolution")].t_stable.nunique()
+    assert len(fig.axes[0].lines) == 3 * groups  # per t_stable group: trained, untrained, where it settles
+    assert len(plots.readout_geometry(table).axes) == 3
+    assert len(plots.stability_profile(table).axes[0].lines) == 3
+    W = rng.normal(size=(5, 8))
+    fig = plots.readout_dendrogram(W, list("abcde"), readout_linkage(W))
+    assert sorted(t.get_text() for t in fig.axes[0].get_xticklabels()) == list("abcde")
+    history = pd.DataFrame({"epoch": [0, 1], "loss": [3.0, 2.0]})
+    assert len(plots.training_curves({"B-additive-s0": history}).axes[0].lines) == 1
