@@ -190,3 +190,14 @@ def test_the_example_study_files_parse():
                 load_study(path)
         else:
             assert load_study(path).name == path.stem
+
+
+def test_a_vision_store_is_not_read_as_a_universality_store(run):
+    from rnnpop.store import RunStore
+
+    root, _ = run
+    with pytest.raises(StudyError, match="not a universality study"):
+        RunStore.open(root)
+    other = parse_study({**TINY, "train": {**TINY["train"], "epochs": 2}})
+    with pytest.raises(StudyError, match=r"train\.epochs"):  # a different study: refused, naming the field
+        run_vision_study(other, root)
