@@ -201,3 +201,29 @@ def test_a_vision_store_is_not_read_as_a_universality_store(run):
     other = parse_study({**TINY, "train": {**TINY["train"], "epochs": 2}})
     with pytest.raises(StudyError, match=r"train\.epochs"):  # a different study: refused, naming the field
         run_vision_study(other, root)
+
+
+def test_an_interrupted_fit_resumes_from_its_epoch_checkpoint_with_the_same_weights(tmp_path):
+    import jax
+
+    from rnnpop.studyfile import VisionData
+    from rnnpop.vision import BLT, BLTConfig, fit, load_images
+
+    train, _ = load_images(VisionData(n_train=32, n_test=8, n_classes=3), 16, seed=0)
+    config = BLTConfig(variant="BL", widths=(4, 4, 4, 8, 8), image_size=16, n_classes=3, n_steps=3)
+    options = dict(epochs=3, batch_size=16, learning_rate=1e-3, augmented=True, seed=5)
+    whole, history = fit(BLT(config, key=jax.random.key(0)), train, **options)
+
+    def stop_in_epoch_three(done, total, loss):
+        if done == 6:  # the third epoch's last batch (2 per epoch), before its checkpoint
+            raise KeyboardInterrupt
+
+    checkpoint = tmp_path / "fit.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        fit(BLT(config, key=jax.random.key(0)), train, progress=stop_in_epoch_three, checkpoint=checkpoint,
+            **options)
+    assert checkpoint.is_file()
+    resumed, resumed_history = fit(BLT(config, key=jax.random.key(0)), train, checkpoint=checkpoint, **options)
+    np.testing.assert_allclose(resumed_history.loss, history.loss, rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(resumed), jax.tree_util.tree_leaves(whole)):
+        np.testing.assert_allclose(a, b, atol=1e-6)

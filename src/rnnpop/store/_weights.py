@@ -16,7 +16,7 @@ def flatten(network: Network, prefix: str) -> dict[str, np.ndarray]:
     """``{prefix + keypath: array}`` for every array leaf of ``network``."""
     params = eqx.partition(network, eqx.is_array)[0]
     leaves = jax.tree_util.tree_leaves_with_path(params)
-    return {prefix + jax.tree_util.keystr(path): np.ascontiguousarray(np.asarray(leaf)) for path, leaf in leaves}
+    return {prefix + jax.tree_util.keystr(path): np.array(leaf, order="C") for path, leaf in leaves}  # keeps 0-d
 
 
 def _is_leaf_array(x) -> bool:

@@ -42,10 +42,11 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
         config = study.config(plan, len(train.categories))
         initial = BLT(config, key=jax.random.key(seed))
         start = time.perf_counter()
+        checkpoint = store.root / "models" / f".checkpoint-{plan.model_id}.safetensors"
         trained, history = fit(initial, train, epochs=study.train.epochs, batch_size=study.train.batch_size,
                                learning_rate=study.train.learning_rate, augmented=study.train.augment,
-                               seed=seed, progress=progress)
-        seconds = time.perf_counter() - start
+                               seed=seed, progress=progress, checkpoint=checkpoint)
+        seconds = float(history.seconds.iloc[-1]) if len(history) else time.perf_counter() - start
         answers = [responses(net, test, batch=study.train.eval_batch) for net in (trained, initial)]
         labels = test.raw(slice(0, len(test)))[1]
         heldout = HeldOut(labels=labels.astype(np.int64),
@@ -54,6 +55,7 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
                           readout=np.stack([np.asarray(n.readout.weight, np.float32) for n in (trained, initial)]),
                           categories=tuple(train.categories))
         store.write_model(plan, trained, initial, history, heldout, seconds)
+        checkpoint.unlink(missing_ok=True)
     return "done"
 
 

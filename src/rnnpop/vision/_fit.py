@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from pathlib import Path
 from typing import Callable
 
 import equinox as eqx
@@ -11,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pandas as pd
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
 
 from ._blt import BLT
 from ._train import augment, make_train_step
@@ -20,20 +25,29 @@ FitProgress = Callable[[int, int, float], None]
 
 
 def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float, augmented: bool, seed: int,
-        progress: FitProgress | None = None) -> tuple[BLT, pd.DataFrame]:
+        progress: FitProgress | None = None, checkpoint: Path | None = None) -> tuple[BLT, pd.DataFrame]:
     """Train ``net`` with Adam on ``images`` (an image set: ``len``, ``raw(index)``,
     ``normalise``) for ``epochs`` passes in shuffled batches (the last partial batch is
     dropped), augmenting each batch when ``augmented``. Returns the trained network and
-    a table with one row per epoch (``epoch``, ``loss`` = mean batch loss, ``seconds``)."""
+    a table with one row per epoch (``epoch``, ``loss`` = mean batch loss, ``seconds``).
+
+    Each epoch's order and augmentation are drawn from ``(seed, epoch)``, so with a
+    ``checkpoint`` file (written after every epoch, atomically) an interrupted fit
+    resumes at the next epoch and ends with the same weights as an uninterrupted one.
+    """
     n = len(images)
     batch_size = min(batch_size, n)
     per_epoch = n // batch_size
     optimizer = optax.adam(learning_rate)
     opt_state = optimizer.init(eqx.filter(net, eqx.is_array))
     step = make_train_step(optimizer)
-    rng = np.random.default_rng(seed)
-    rows, start = [], time.perf_counter()
-    for epoch in range(epochs):
+    rows, first, elapsed = [], 0, 0.0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        net, opt_state, rows = _load_checkpoint(Path(checkpoint), net, opt_state)
+        first, elapsed = len(rows), (rows[-1]["seconds"] if rows else 0.0)
+    start = time.perf_counter() - elapsed
+    for epoch in range(first, epochs):
+        rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(n)
         losses = []
         for b in range(per_epoch):
@@ -50,7 +64,27 @@ def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float,
             raise FloatingPointError(f"training diverged in epoch {epoch} (loss {mean}); "
                                      "lower train.learning_rate")
         rows.append({"epoch": epoch, "loss": mean, "seconds": time.perf_counter() - start})
+        if checkpoint is not None:
+            _save_checkpoint(Path(checkpoint), net, opt_state, rows)
     return net, pd.DataFrame(rows)
+
+
+def _save_checkpoint(path: Path, net: BLT, opt_state, rows: list[dict]) -> None:
+    from ..store._weights import flatten
+
+    tensors = {**flatten(net, "net/"), **flatten(opt_state, "opt/")}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"history": json.dumps(rows)})
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, net: BLT, opt_state):
+    from ..store._weights import unflatten
+
+    with safe_open(str(path), framework="numpy") as f:
+        rows = json.loads(f.metadata()["history"])
+    arrays = load_file(str(path))
+    return unflatten(net, arrays, "net/"), unflatten(opt_state, arrays, "opt/"), rows
 
 
 @eqx.filter_jit
