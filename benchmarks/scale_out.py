@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ def study(n_groups: int, iterations: int, units: int, seeds: int, n_time: int) -
         "name": "scale-out", "seed": 0,
         "grid": {"tasks": ["flipflop"], "cells": cells, "activations": activations, "units": units, "l2": [1e-4]},
         "search": {"n_search": 1, "n_seeds": seeds},
-        "train": {"n_iterations": iterations, "log_every": iterations // 3, "batch_size": 32,
+        "train": {"n_iterations": iterations, "log_every": math.gcd(iterations, 100), "batch_size": 32,
                   "validation_size": 64},
         "tasks": {"flipflop": {"n_time": n_time}},
         "analysis": {"dynamics": False},

@@ -99,3 +99,31 @@ def test_readout_dendrogram_groups_similar_class_vectors():
     assert Z.shape == (3, 4)
     clusters = fcluster(Z, 2, criterion="maxclust")
     assert clusters[0] == clusters[1] and clusters[2] == clusters[3] and clusters[0] != clusters[2]
+
+
+def _summary_rows(model, quantity, values, state="trained", t_stable=-1):
+    variant, interaction = model.split("-")[:2]
+    return [{"model": model, "variant": variant, "interaction": interaction, "seed": 0, "quantity": quantity,
+             "state": state, "step": s, "t_stable": t_stable, "value": v} for s, v in enumerate(values)]
+
+
+def test_vision_findings_follow_the_stated_thresholds():
+    import pandas as pd
+
+    from rnnpop.analysis import vision_findings
+
+    rows = []
+    for model, rising in (("BL-additive-s0", True), ("BT-additive-s0", True), ("B-additive-s0", False)):
+        rows += _summary_rows(model, "accuracy", [0.3, 0.5, 0.6] if rising else [0.4, 0.4, 0.4])
+    model = "BL-additive-s0"
+    rows += _summary_rows(model, "norm_already", [4.0, 4.0, 4.0]) + _summary_rows(model, "norm_later", [3.0, 5.0, 2.0])
+    rows += _summary_rows(model, "cosine_already", [0.5, 0.5, 0.5]) + _summary_rows(model, "cosine_later", [0.6] * 3)
+    rows += _summary_rows(model, "future_true", [0.3, 0.4, np.nan]) + _summary_rows(model, "future_others", [0.1, 0.2, 0.9])
+    rows += _summary_rows(model, "evolution", [0.9, 0.1, 0.1], t_stable=1)  # after t_stable: 0.1 = 2.5 % of 4
+    rows += _summary_rows(model, "evolution", [1.0, 1.0, 1.0], state="untrained", t_stable=1)
+    findings = vision_findings(pd.DataFrame(rows)).set_index("claim").agrees
+    assert findings["recurrent networks become more accurate over time steps"]
+    assert findings["images that settle later have a lower norm"]  # 2 of 3 steps
+    assert not findings["images that settle later lie more peripherally in the readout zones"]
+    assert findings["before settling, h is closer to its future class than to the zone's other classes"]  # NaN skipped
+    assert not findings["representations continue to evolve after correct classification"]  # below 5 % of the norm
