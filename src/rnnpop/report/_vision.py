@@ -20,7 +20,11 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
     if summary is None or summary.empty:
         return []
     models = list(dict.fromkeys(summary.model))
-    shown = [m for m in models if m.startswith("BLT-")][:2] or models[:2]
+    # the two most accurate recurrent networks (at the last step) are shown one by one
+    last = summary[(summary.quantity == "accuracy") & (summary.state == "trained")]
+    last = last[last.step == last.step.max()].set_index("model").value
+    recurrent = [m for m in models if not m.startswith("B-")] or models
+    shown = sorted(recurrent, key=lambda m: -last.get(m, 0.0))[:2]
     figures = [
         Figure("Accuracy over time",
                "Held-out accuracy at each time step (mean over seeds); solid additive, dashed multiplicative. "
@@ -29,7 +33,8 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
                "Fraction of held-out images whose prediction is correct from step t_stable on (and not "
                "predicted before it).", plots.stability_profile(summary)),
         Figure("Continued evolution after correct classification",
-               "Step size ‖h_t+1 − h_t‖ of the pooled representation for images that settle correctly, "
+               "The two most accurate recurrent networks. Step size ‖h_t+1 − h_t‖ of the pooled representation "
+               "for images that settle correctly, "
                "grouped by the step they settle at (vertical lines); dashed: the same network untrained, "
                "same images.", plots.continued_evolution(summary, shown)),
         Figure("Norms and readout zones",
@@ -43,7 +48,7 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
     model = shown[0]
     heldout = store.heldout(model)
     W = heldout.readout[0]
-    figures.append(Figure(f"Readout structure ({model})",
+    figures.append(Figure(f"Readout structure ({model}, the most accurate recurrent network)",
                           "Ward dendrogram over the distances (1 − cos)/2 between the trained readout vectors.",
                           plots.readout_dendrogram(W, heldout.categories, readout_linkage(W))))
     histories = {m: store.history(m) for m in models}
