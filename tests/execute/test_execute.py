@@ -163,3 +163,20 @@ def test_gpu_plugin_gives_each_local_worker_its_own_gpu(monkeypatch):
         plugin.setup(SimpleNamespace(name=name))
         seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
     assert seen == ["0", "1", "2", "3", "0", "1"]
+
+
+def test_core_plugin_pins_every_thread_of_a_worker_to_its_own_core():
+    import subprocess
+    import sys
+
+    cores = sorted(os.sched_getaffinity(0))
+    script = ("import os, threading, time\n"
+              "from types import SimpleNamespace\n"
+              "from rnnpop.execute._cluster import OneCorePerWorker\n"
+              "t = threading.Thread(target=time.sleep, args=(2,)); t.start()\n"
+              f"OneCorePerWorker({cores!r}).setup(SimpleNamespace(name={len(cores) + 1}))\n"
+              "tids = os.listdir('/proc/self/task')\n"
+              "print(sorted({tuple(sorted(os.sched_getaffinity(int(tid)))) for tid in tids}))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    # worker len(cores) + 1 wraps round to the second core; every thread (the sleeping one too) is on it
+    assert out.strip() == str([(cores[1 % len(cores)],)])
