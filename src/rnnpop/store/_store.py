@@ -24,7 +24,7 @@ import zarr
 
 from ..models import Network
 from ..studyfile import GroupPlan, Study, StudyError, parse_study
-from ..train import GroupResult, init_networks
+from ..train import GroupResult, network_skeleton
 from ._hardware import hardware
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
 from ._weights import load_networks, save_networks
@@ -92,7 +92,7 @@ class RunStore:
         plan = self.plan(group_id)
         verify(self.group_dir(group_id))
         n = read_manifest(self.group_dir(group_id))["n_networks"]
-        skeleton = eqx.filter_eval_shape(init_networks, plan.task, plan.spec, np.zeros(n, np.uint32))
+        skeleton = network_skeleton(plan.task, plan.spec, n)
         return load_networks(self.group_dir(group_id) / "params.safetensors", skeleton, which)
 
     def curves(self, group_id: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from ._population import GroupResult as GroupResult
 from ._population import Progress as Progress
 from ._population import constant_baseline as constant_baseline
 from ._population import init_networks as init_networks
+from ._population import network_skeleton as network_skeleton
 from ._population import masked_mse as masked_mse
 from ._population import train_group as train_group
 from ._search import SearchPlan as SearchPlan

@@ -46,13 +46,20 @@ class GroupResult:
 
 def init_networks(task: Task, spec: GroupSpec, seeds: np.ndarray) -> Network:
     """Stacked initial networks, one per seed: leaves ``(N, ...)``."""
+    nets = [_init_network(task, spec, jnp.uint32(seed)) for seed in np.asarray(seeds)]
+    return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *nets)
 
-    def one(seed):
-        return Network.create(spec.cell, spec.activation, n_inputs=task.n_inputs,
-                              n_units=spec.n_units, n_outputs=task.n_outputs,
-                              key=jax.random.fold_in(jax.random.key(seed), 0))
 
-    return eqx.filter_vmap(one)(jnp.asarray(seeds, jnp.uint32))
+def network_skeleton(task: Task, spec: GroupSpec, n: int) -> Network:
+    """The shapes and dtypes of :func:`init_networks`' result for ``n`` seeds (nothing computed)."""
+    one = eqx.filter_eval_shape(_init_network, task, spec, jnp.uint32(0))
+    return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct((n, *x.shape), x.dtype), one)
+
+
+@eqx.filter_jit  # one program per shape, whatever the group's size (eager init compiles each operation)
+def _init_network(task: Task, spec: GroupSpec, seed: jax.Array) -> Network:
+    return Network.create(spec.cell, spec.activation, n_inputs=task.n_inputs, n_units=spec.n_units,
+                          n_outputs=task.n_outputs, key=jax.random.fold_in(jax.random.key(seed), 0))
 
 
 def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
@@ -63,9 +70,14 @@ def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
 
 def constant_baseline(task: Task, config: TrainConfig) -> float:
     """MSE of the best constant output on the validation batch (the loss to beat)."""
-    _, targets, mask = task.generate(jax.random.key(config.validation_seed), config.validation_size)
+    return float(_constant_baseline(task, config.validation_seed, config.validation_size))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 2))
+def _constant_baseline(task: Task, seed: int, size: int) -> jax.Array:
+    _, targets, mask = task.generate(jax.random.key(seed), size)
     mean = jnp.sum(mask * targets, axis=(0, 1)) / jnp.sum(mask, axis=(0, 1))
-    return float(jnp.sum(mask * jnp.square(targets - mean)) / jnp.sum(mask))
+    return jnp.sum(mask * jnp.square(targets - mean)) / jnp.sum(mask)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -79,8 +91,7 @@ def _where(ok, new, old):
 @functools.lru_cache(maxsize=32)
 def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, mesh):
     """The jitted (init_opt, chunk, validate) programs of one group shape."""
-    skeleton = eqx.filter_eval_shape(init_networks, task, spec, np.zeros(1, np.uint32))
-    static = eqx.partition(skeleton, eqx.is_array)[1]
+    static = eqx.partition(network_skeleton(task, spec, 1), eqx.is_array)[1]
 
     def optimizer(hp):
         return make_optimizer(hp["learning_rate"], hp["decay"], hp["momentum"], hp["clip"],
@@ -169,7 +180,7 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
     validation = np.where(diverged, np.nan, np.asarray(validate(params))[:n]).astype(np.float32)
     params, initial = (jax.tree_util.tree_map(lambda x: np.asarray(x)[:n], t)
                        for t in (eqx.partition(params, eqx.is_array)[0], initial))
-    static = eqx.partition(init_networks(task, spec, padded.seed[:1]), eqx.is_array)[1]
+    static = eqx.partition(initial, eqx.is_array)[1]
     return GroupResult(
         networks=eqx.combine(params, static), initial=initial, hyperparameters=hyperparameters,
         train_loss=np.where(diverged, np.nan, curves[:, -1]).astype(np.float32),
