@@ -51,12 +51,6 @@ def _mesh(backend: str) -> Mesh:
     return Mesh(jax.devices(backend), ("network",))
 
 
-def padded_size(n: int, mesh: Mesh) -> int:
-    """``n`` rounded up to a multiple of the mesh size."""
-    d = mesh.size
-    return -(-n // d) * d
-
-
 def place(tree, mesh: Mesh):
     """Put every leaf's leading (network) axis across the mesh."""
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec("network")))

@@ -17,7 +17,7 @@ from ..models import Network
 from ..tasks import Task
 from ._config import GroupSpec, TrainConfig
 from ._hyper import FIELDS, Hyperparameters
-from ._devices import network_mesh, padded_size, place, shard_networks
+from ._devices import network_mesh, place, shard_networks
 from ._optim import make_optimizer, weight_penalty
 
 Progress = Callable[[int, int, float], None]
@@ -155,31 +155,40 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
     start_time = time.perf_counter()
     n = len(hyperparameters)
     mesh = network_mesh()
-    n_padded = padded_size(n, mesh)
-    init_opt, chunk, validate = _programs(task, spec, config, config.resolved_vmap_size(n), mesh)
-    # Pad the group to a multiple of the device count with copies of its last network;
-    # the copies are dropped again below.
+    vmap_size = config.resolved_vmap_size(-(-n // mesh.size))
+    block = mesh.size * vmap_size  # networks per call of the compiled programs
+    init_opt, chunk, validate = _programs(task, spec, config, vmap_size, mesh)
+    # The group is padded to whole blocks with copies of its last network (dropped again
+    # below) and trained block by block: the programs' shapes depend on the block, not on
+    # the group's size, so a group's search and seed phases share one compilation.
+    n_padded = -(-n // block) * block
     padded = hyperparameters.select(np.minimum(np.arange(n_padded), n - 1))
     initial = init_networks(task, spec, padded.seed)
-    params = place(eqx.partition(initial, eqx.is_array)[0], mesh)
-    hp = place({k: jnp.asarray(getattr(padded, k)) for k in FIELDS}, mesh)
-    data_keys = place(jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(
-        jnp.asarray(padded.seed, jnp.uint32)), mesh)
-    opt_state = init_opt(params, hp)
-    diverged = place(jnp.zeros((n_padded,), bool), mesh)
+    data_keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(jnp.asarray(padded.seed, jnp.uint32))
+    blocks = []
+    for b in range(0, n_padded, block):
+        params, hp, keys = place(jax.tree_util.tree_map(lambda x: x[b:b + block], (
+            eqx.partition(initial, eqx.is_array)[0], {k: np.asarray(getattr(padded, k)) for k in FIELDS},
+            data_keys)), mesh)
+        blocks.append((params, init_opt(params, hp), place(jnp.zeros((block,), bool), mesh), hp, keys))
     curves = np.full((n, config.n_chunks), np.nan, np.float32)
     for c in range(config.n_chunks):
-        params, opt_state, diverged, losses = chunk(params, opt_state, diverged, hp, data_keys,
-                                                    c * config.log_every)
-        curves[:, c] = np.asarray(losses)[:n]
+        losses = []
+        for k, (params, opt_state, diverged, hp, keys) in enumerate(blocks):
+            params, opt_state, diverged, loss = chunk(params, opt_state, diverged, hp, keys, c * config.log_every)
+            blocks[k] = (params, opt_state, diverged, hp, keys)
+            losses.append(loss)
+        curves[:, c] = np.concatenate([np.asarray(x) for x in losses])[:n]
         if progress is not None:
             finite = curves[:, c][np.isfinite(curves[:, c])]
             progress(min((c + 1) * config.log_every, config.n_iterations), config.n_iterations,
                      float(np.median(finite)) if finite.size else float("nan"))
-    diverged = np.asarray(diverged)[:n]
-    validation = np.where(diverged, np.nan, np.asarray(validate(params))[:n]).astype(np.float32)
-    params, initial = (jax.tree_util.tree_map(lambda x: np.asarray(x)[:n], t)
-                       for t in (eqx.partition(params, eqx.is_array)[0], initial))
+    diverged = np.concatenate([np.asarray(b[2]) for b in blocks])[:n]
+    validation = np.concatenate([np.asarray(validate(b[0])) for b in blocks])[:n]
+    validation = np.where(diverged, np.nan, validation).astype(np.float32)
+    params = jax.tree_util.tree_map(lambda *x: np.concatenate([np.asarray(v) for v in x])[:n],
+                                    *[b[0] for b in blocks])
+    initial = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n], initial)
     static = eqx.partition(initial, eqx.is_array)[1]
     return GroupResult(
         networks=eqx.combine(params, static), initial=initial, hyperparameters=hyperparameters,
