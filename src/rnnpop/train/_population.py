@@ -70,14 +70,20 @@ def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
 
 def constant_baseline(task: Task, config: TrainConfig) -> float:
     """MSE of the best constant output on the validation batch (the loss to beat)."""
-    return float(_constant_baseline(task, config.validation_seed, config.validation_size))
+    _, targets, mask = validation_batch(task, config)
+    mean = np.sum(mask * targets, axis=(0, 1)) / np.sum(mask, axis=(0, 1))
+    return float(np.sum(mask * np.square(targets - mean)) / np.sum(mask))
+
+
+@functools.lru_cache(maxsize=8)
+def validation_batch(task: Task, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The shared validation batch ``(inputs, targets, mask)``, each ``(B, T, ·)``, generated once."""
+    return tuple(np.asarray(x) for x in _generate(task, config.validation_seed, config.validation_size))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 2))
-def _constant_baseline(task: Task, seed: int, size: int) -> jax.Array:
-    _, targets, mask = task.generate(jax.random.key(seed), size)
-    mean = jnp.sum(mask * targets, axis=(0, 1)) / jnp.sum(mask, axis=(0, 1))
-    return jnp.sum(mask * jnp.square(targets - mean)) / jnp.sum(mask)
+def _generate(task: Task, seed: int, size: int):
+    return task.generate(jax.random.key(seed), size)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -128,9 +134,10 @@ def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, 
     def init_opt(params, hp):
         return jax.vmap(lambda p, h: optimizer(h).init(p))(params, hp)
 
+    batch = validation_batch(task, config)  # constants of the validate program
+
     @functools.partial(shard_networks, mesh=mesh)
     def validate(params):
-        batch = task.generate(jax.random.key(config.validation_seed), config.validation_size)
         return jax.lax.map(lambda p: masked_mse(eqx.combine(p, static), *batch), params,
                            batch_size=vmap_size)
 
