@@ -11,7 +11,7 @@ times include JAX start-up and compilation. Baselines, same invocation:
 
 Also prints the Dask scheduling overhead per task (round trip of no-op tasks).
 
-    python benchmarks/scale_out.py [--groups 8] [--iterations 300] [--units 16] [--seeds 1] [--time 50]
+    python benchmarks/scale_out.py [--groups 8] [--iterations 300] [--units 16] [--seeds 1] [--time 50] [--batch 64]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 
-def study(n_groups: int, iterations: int, units: int, seeds: int, n_time: int) -> dict:
+def study(n_groups: int, iterations: int, units: int, seeds: int, n_time: int, batch: int = 64) -> dict:
     cells = ["vanilla", "ugrnn", "gru", "lstm"]
     activations = ["tanh", "relu"]
     units = [units + 8 * k for k in range(max(1, n_groups // 8))]
@@ -36,7 +36,7 @@ def study(n_groups: int, iterations: int, units: int, seeds: int, n_time: int) -
         "name": "scale-out", "seed": 0,
         "grid": {"tasks": ["flipflop"], "cells": cells, "activations": activations, "units": units, "l2": [1e-4]},
         "search": {"n_search": 1, "n_seeds": seeds},
-        "train": {"n_iterations": iterations, "log_every": math.gcd(iterations, 100), "batch_size": 32,
+        "train": {"n_iterations": iterations, "log_every": math.gcd(iterations, 100), "batch_size": batch,
                   "validation_size": 64},
         "tasks": {"flipflop": {"n_time": n_time}},
         "analysis": {"dynamics": False},
@@ -93,9 +93,10 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=16, help="units of the first 8 groups (+8 per further 8)")
     parser.add_argument("--seeds", type=int, default=1, help="seed networks per group (plus 1 search draw)")
     parser.add_argument("--time", type=int, default=50, help="flip-flop trial length")
+    parser.add_argument("--batch", type=int, default=64, help="training batch (rnnpop's default: 64)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
-    spec = study(args.groups, args.iterations, args.units, args.seeds, args.time)
+    spec = study(args.groups, args.iterations, args.units, args.seeds, args.time, args.batch)
     work = Path(tempfile.mkdtemp(prefix="rnnpop-scale-"))
     try:
         xla = in_process(spec, work / "xla", 0)
@@ -105,7 +106,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     n = len(spec["grid"]["cells"]) * len(spec["grid"]["activations"]) * len(spec["grid"]["units"])
     print(f"{n} groups × {1 + args.seeds} networks ({spec['grid']['units']} units), flip-flop T = {args.time}, "
-          f"{args.iterations} iterations; {args.workers} cores")
+          f"batch {args.batch}, {args.iterations} iterations; {args.workers} cores")
     print(f"in-process, XLA's default threading (one device):     {xla:7.1f} s")
     print(f"in-process, {args.workers} single-threaded sharded devices (rnnpop default): {default:7.1f} s")
     print(f"Dask LocalCluster, {args.workers} single-threaded workers:         {dask:7.1f} s")
