@@ -61,9 +61,6 @@ class OneGpuPerWorker(WorkerPlugin):
     def setup(self, worker) -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.n_gpus)
 
-    def teardown(self, worker) -> None:
-        pass
-
 
 def pin_process(cpus: set[int]) -> None:
     """Restrict every thread of this process (and the threads they start later) to ``cpus``."""
@@ -86,9 +83,6 @@ class OneCorePerWorker(WorkerPlugin):
 
     def setup(self, worker) -> None:
         pin_process({self.cores[int(worker.name) % len(self.cores)]})
-
-    def teardown(self, worker) -> None:
-        pass
 
 
 def slurm_cluster(settings: ClusterSettings, root: str | os.PathLike = "."):

@@ -171,12 +171,11 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
     n_padded = -(-n // block) * block
     padded = hyperparameters.select(np.minimum(np.arange(n_padded), n - 1))
     initial = init_networks(task, spec, padded.seed)
-    data_keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(jnp.asarray(padded.seed, jnp.uint32))
-    blocks = []
+    per_network = (eqx.partition(initial, eqx.is_array)[0], {k: np.asarray(getattr(padded, k)) for k in FIELDS},
+                   jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(jnp.asarray(padded.seed, jnp.uint32)))
+    blocks = []  # per block: (params, opt_state, diverged, hp, data_keys)
     for b in range(0, n_padded, block):
-        params, hp, keys = place(jax.tree_util.tree_map(lambda x: x[b:b + block], (
-            eqx.partition(initial, eqx.is_array)[0], {k: np.asarray(getattr(padded, k)) for k in FIELDS},
-            data_keys)), mesh)
+        params, hp, keys = place(jax.tree_util.tree_map(lambda x: x[b:b + block], per_network), mesh)
         blocks.append((params, init_opt(params, hp), place(jnp.zeros((block,), bool), mesh), hp, keys))
     curves = np.full((n, config.n_chunks), np.nan, np.float32)
     for c in range(config.n_chunks):
