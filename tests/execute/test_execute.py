@@ -59,7 +59,9 @@ def test_two_worker_local_cluster_matches_the_serial_run_and_analyses(serial, tm
         seen = []
         execute_study(parse_study(STUDY), root, client, progress=lambda d, done, total: seen.append((done, total)))
         pids = set(client.run(os.getpid).values())
+        trim = set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values())
     assert len(pids) == 2
+    assert trim == {None}  # glibc's adaptive thresholds kept (Dask's nanny would set 65536)
     assert seen[-1] == (7, 7)  # 3 training tasks, 3 per-group analyses, 1 per-task comparison
     _every_group_once(root)
     _same_results(root, serial)
@@ -137,6 +139,12 @@ def test_slurm_job_script_requests_the_cluster_section(tmp_path):
                      "#SBATCH --mem=15G", "#SBATCH -t 02:00:00", "#SBATCH --gres=gpu:1", "--nworkers 4",
                      "--nthreads 1"):
         assert expected in script, (expected, script)
+    # the workers' nannies leave MALLOC_TRIM_THRESHOLD_ unset, through the inherited Dask configuration
+    exported = [line for line in script.splitlines() if line.startswith("export DASK_INTERNAL_INHERIT_CONFIG=")]
+    assert len(exported) == 1
+    from dask.config import deserialize
+    inherited = deserialize(exported[0].split("=", 1)[1])
+    assert inherited["distributed"]["nanny"]["pre-spawn-environ"] == {"MALLOC_TRIM_THRESHOLD_": None}
 
 
 @pytest.mark.parametrize("section, message", [
@@ -180,3 +188,18 @@ def test_core_plugin_pins_every_thread_of_a_worker_to_its_own_core():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     # worker len(cores) + 1 wraps round to the second core; every thread (the sleeping one too) is on it
     assert out.strip() == str([(cores[1 % len(cores)],)])
+
+
+def test_training_cost_orders_groups_by_multiply_adds():
+    from rnnpop.execute._run import training_cost
+    from rnnpop.studyfile import GroupPlan
+    from rnnpop.tasks import FlipFlop
+    from rnnpop.train import GroupSpec
+
+    def cost(cell, units, n_time=100):
+        return training_cost(GroupPlan(FlipFlop(n_time=n_time), GroupSpec(cell, "tanh", units)))
+
+    # gates × n × (n + inputs) × T: an LSTM has 4 blocks, a vanilla RNN 1; the flip-flop has 3 inputs
+    assert cost("lstm", 64) == 4 * cost("vanilla", 64) == 4 * 64 * 67 * 100
+    assert cost("vanilla", 64) < cost("ugrnn", 64) < cost("gru", 64) < cost("lstm", 64) < cost("vanilla", 256)
+    assert cost("gru", 128, n_time=500) == 5 * cost("gru", 128)

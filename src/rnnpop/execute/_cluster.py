@@ -15,6 +15,12 @@ from ..train._devices import single_thread_flags
 JAX_PLATFORMS = {"cpu": "cpu", "gpu": "cuda"}
 """``--device`` value → the ``JAX_PLATFORMS`` it sets."""
 
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+"""Dask configuration for the workers rnnpop starts. Dask's nannies start workers with
+``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's adaptive allocation thresholds:
+XLA's step buffers are then mapped and unmapped on every step, and training runs ~20 %
+slower (``benchmarks/worker_malloc.py``). ``None`` leaves the variable unset."""
+
 
 @contextlib.contextmanager
 def _worker_environment(device: str | None) -> Iterator[None]:
@@ -93,10 +99,19 @@ def slurm_cluster(settings: ClusterSettings, root: str | os.PathLike = "."):
     directives = list(settings.job_directives)
     if settings.gpus:
         directives.append(f"--gres=gpu:{settings.gpus}")
+    from dask.config import serialize
+
+    inherited = {}  # WORKER_CONFIG as the nested mapping the workers' Dask merges into its own
+    for key, value in WORKER_CONFIG.items():
+        *path, last = key.split(".")
+        node = inherited
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
     return SLURMCluster(
         queue=settings.queue, account=settings.account, cores=settings.cores, processes=settings.processes,
         memory=settings.memory, walltime=settings.walltime, job_extra_directives=directives,
-        job_script_prologue=list(settings.prologue),
+        job_script_prologue=[*settings.prologue, f"export DASK_INTERNAL_INHERIT_CONFIG={serialize(inherited)}"],
         worker_extra_args=["--nthreads", "1"],
         log_directory=None if settings.log_directory is None else os.path.join(root, settings.log_directory),
     )
@@ -107,6 +122,7 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
                 cluster: ClusterSettings | None = None, device: str | None = None, root: str = "."):
     """A Dask client: attached to ``scheduler`` (an address), on SLURM jobs for
     ``cluster``, or on a ``LocalCluster`` of ``workers`` single-threaded processes."""
+    import dask
     from distributed import Client, LocalCluster
 
     if device is not None and device not in JAX_PLATFORMS:
@@ -125,8 +141,9 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
             if device == "gpu" and gpus == 0:
                 raise RuntimeError("--device gpu: no GPU found (nvidia-smi lists none)")
             n = workers or gpus or len(os.sched_getaffinity(0))
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                              silence_logs=logging.ERROR) as local, Client(local) as client:
+            with dask.config.set(WORKER_CONFIG), LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR) as local, Client(local) as client:
                 if gpus:
                     client.register_plugin(OneGpuPerWorker(gpus))
                 elif n <= len(os.sched_getaffinity(0)):

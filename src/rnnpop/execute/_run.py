@@ -6,12 +6,21 @@ import hashlib
 from pathlib import Path
 from typing import Callable
 
+from ..models import CELLS
 from ..store import RunStore
-from ..studyfile import Study
+from ..studyfile import GroupPlan, Study
 from ._tasks import group_analysis_task, task_analysis_task, train_task
 
 Progress = Callable[[str, int, int], None]
 """``progress(description, done, total)`` for the whole study."""
+
+
+def training_cost(plan: GroupPlan) -> int:
+    """Relative cost of training one group (multiply-adds of one network's trial): Dask
+    starts the costliest groups first, so that no long group is left for the end."""
+    blocks = CELLS[plan.spec.cell].n_blocks
+    n = plan.spec.n_units
+    return blocks * n * (n + plan.task.n_inputs) * plan.task.n_time
 
 
 def execute_study(study: Study, root: str | Path, client, *, analyse: bool = True, retries: int = 2,
@@ -22,7 +31,8 @@ def execute_study(study: Study, root: str | Path, client, *, analyse: bool = Tru
     task after it; every task's similarity and topology a task after its groups'. A
     task whose worker dies is rescheduled by Dask; one that raises is retried up to
     ``retries`` times. Workers write to the shared store (atomic, checksummed, claimed);
-    the client only follows completion. Complete work is skipped, so an interrupted
+    the client only follows completion. Groups start costliest first
+    (:func:`training_cost`). Complete work is skipped, so an interrupted
     run resumes. Results do not depend on where tasks ran (each group is seeded from
     the study seed and its id).
     """
@@ -34,7 +44,8 @@ def execute_study(study: Study, root: str | Path, client, *, analyse: bool = Tru
     futures, trained = [], {}
     for plan in study.groups():
         gid = plan.group_id
-        trained[gid] = client.submit(train_task, path, gid, key=f"rnnpop-train-{gid}-{token}", retries=retries)
+        trained[gid] = client.submit(train_task, path, gid, key=f"rnnpop-train-{gid}-{token}", retries=retries,
+                                     priority=training_cost(plan))
         futures.append(trained[gid])
     if analyse:
         for task in study.tasks:

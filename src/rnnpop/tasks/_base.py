@@ -33,6 +33,7 @@ class Task(Protocol):
     """
 
     name: str
+    n_time: int  # steps per trial
 
     @property
     def n_inputs(self) -> int: ...
