@@ -2,9 +2,10 @@
 vs. with ``MALLOC_TRIM_THRESHOLD_=65536``, the value Dask's nannies give their workers
 unless told otherwise (rnnpop's clusters leave it unset: ``rnnpop.execute._cluster.WORKER_CONFIG``).
 
-Each repetition trains the same group (steady state, after compilation) in a fresh
-subprocess pinned to one core with single-threaded XLA, alternating the two settings.
-Prints the median seconds per chunk for both and the ratio.
+Each repetition trains the same group (2 networks × 100 iterations) four times in a fresh
+subprocess pinned to one core with single-threaded XLA, alternating the two settings, and
+keeps the fastest of the last three (after compilation). Prints the median over repetitions
+for both and the ratio.
 
     python benchmarks/worker_malloc.py [--cell lstm] [--units 128] [--batch 32] [--repeats 3]
 """

@@ -24,14 +24,17 @@ slower (``benchmarks/worker_malloc.py``). ``None`` leaves the variable unset."""
 
 @contextlib.contextmanager
 def _worker_environment(device: str | None) -> Iterator[None]:
-    """Environment that spawned worker processes inherit: single-threaded XLA, and
-    ``JAX_PLATFORMS`` when a device is forced."""
+    """Environment that spawned worker processes inherit: single-threaded XLA,
+    ``JAX_PLATFORMS`` when a device is forced, and :data:`WORKER_CONFIG` for their nannies."""
+    import dask
+
     saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
     os.environ["XLA_FLAGS"] = single_thread_flags(os.environ.get("XLA_FLAGS", ""))
     if device is not None:
         os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
     try:
-        yield
+        with dask.config.set(WORKER_CONFIG):
+            yield
     finally:
         for k, v in saved.items():
             if v is None:
@@ -94,14 +97,13 @@ class OneCorePerWorker(WorkerPlugin):
 def slurm_cluster(settings: ClusterSettings, root: str | os.PathLike = "."):
     """A dask-jobqueue ``SLURMCluster`` for ``settings`` (not yet scaled); worker logs go
     to ``log_directory`` inside the run directory ``root``."""
+    from dask.config import serialize
     from dask_jobqueue import SLURMCluster
 
     directives = list(settings.job_directives)
     if settings.gpus:
         directives.append(f"--gres=gpu:{settings.gpus}")
-    from dask.config import serialize
-
-    inherited = {}  # WORKER_CONFIG as the nested mapping the workers' Dask merges into its own
+    inherited = {}  # WORKER_CONFIG as the nested mapping the remote workers' Dask merges into its own
     for key, value in WORKER_CONFIG.items():
         *path, last = key.split(".")
         node = inherited
@@ -122,7 +124,6 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
                 cluster: ClusterSettings | None = None, device: str | None = None, root: str = "."):
     """A Dask client: attached to ``scheduler`` (an address), on SLURM jobs for
     ``cluster``, or on a ``LocalCluster`` of ``workers`` single-threaded processes."""
-    import dask
     from distributed import Client, LocalCluster
 
     if device is not None and device not in JAX_PLATFORMS:
@@ -141,9 +142,8 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None,
             if device == "gpu" and gpus == 0:
                 raise RuntimeError("--device gpu: no GPU found (nvidia-smi lists none)")
             n = workers or gpus or len(os.sched_getaffinity(0))
-            with dask.config.set(WORKER_CONFIG), LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                    silence_logs=logging.ERROR) as local, Client(local) as client:
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.ERROR) as local, Client(local) as client:
                 if gpus:
                     client.register_plugin(OneGpuPerWorker(gpus))
                 elif n <= len(os.sched_getaffinity(0)):
