@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
+from distributed import get_task_stream
 from safetensors.numpy import load_file
 
 from rnnpop.execute import execute_study, open_client, slurm_cluster
@@ -55,7 +56,7 @@ def _every_group_once(root):
 
 def test_two_worker_local_cluster_matches_the_serial_run_and_analyses(serial, tmp_path):
     root = tmp_path / "run"
-    with open_client(workers=2) as client:
+    with open_client(workers=2) as client, get_task_stream(client) as stream:
         seen = []
         execute_study(parse_study(STUDY), root, client, progress=lambda d, done, total: seen.append((done, total)))
         pids = set(client.run(os.getpid).values())
@@ -63,6 +64,11 @@ def test_two_worker_local_cluster_matches_the_serial_run_and_analyses(serial, tm
     assert len(pids) == 2
     assert trim == {None}  # glibc's adaptive thresholds kept (Dask's nanny would set 65536)
     assert seen[-1] == (7, 7)  # 3 training tasks, 3 per-group analyses, 1 per-task comparison
+    starts = {r["key"]: min(s["start"] for s in r["startstops"]) for r in stream.data
+              if r["key"].startswith("rnnpop-train-")}
+    first = sorted(starts, key=starts.get)
+    # costliest first: the LSTM and GRU groups take the two workers, the vanilla group waits
+    assert len(first) == 3 and "-vanilla-" in first[-1]
     _every_group_once(root)
     _same_results(root, serial)
     assert (root / "analysis" / "similarity-flipflop" / "manifest.json").exists()

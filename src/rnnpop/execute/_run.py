@@ -42,7 +42,9 @@ def execute_study(study: Study, root: str | Path, client, *, analyse: bool = Tru
     path = str(store.root.resolve())
     token = hashlib.sha256(path.encode()).hexdigest()[:8]
     futures, trained = [], {}
-    for plan in study.groups():
+    # Submitted costliest first as well: Dask hands the first tasks to idle workers as
+    # they arrive, before the priorities of the ones still to come can count.
+    for plan in sorted(study.groups(), key=training_cost, reverse=True):
         gid = plan.group_id
         trained[gid] = client.submit(train_task, path, gid, key=f"rnnpop-train-{gid}-{token}", retries=retries,
                                      priority=training_cost(plan))

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._random import normal, uniform
 from ._base import Batch, require_positive, sample_batch
 
 
@@ -47,8 +48,8 @@ class ContextIntegration:
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
         k_mean, k_noise, k_context = jax.random.split(key, 3)
-        mean = jax.random.uniform(k_mean, (batch_size, 1, self.n_contexts), minval=-1.0, maxval=1.0)
-        noise = jax.random.normal(k_noise, (batch_size, self.n_time, self.n_contexts))
+        mean = uniform(k_mean, (batch_size, 1, self.n_contexts), -1.0, 1.0)
+        noise = normal(k_noise, (batch_size, self.n_time, self.n_contexts))
         streams = (mean + self.noise_std * noise) / self.n_time
         context = jax.random.randint(k_context, (batch_size,), 0, self.n_contexts)
         onehot = jax.nn.one_hot(context, self.n_contexts)

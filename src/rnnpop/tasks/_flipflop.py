@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._random import uniform
 from ._base import Batch, require_positive, sample_batch
 
 
@@ -49,10 +50,11 @@ class FlipFlop:
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
         # one uniform draw decides both: a pulse if u < p_flip, positive if u < p_flip / 2
-        u = jax.random.uniform(key, (batch_size, self.n_time, self.n_bits))
+        u = uniform(key, (batch_size, self.n_time, self.n_bits))
         inputs = jnp.where(u < self.p_flip, jnp.where(u < 0.5 * self.p_flip, 1.0, -1.0), 0.0)
-        # "the later value if it is a pulse, else the earlier" is associative: O(T log T)
-        targets = jax.lax.associative_scan(lambda a, b: jnp.where(b != 0, b, a), inputs, axis=1)
+        # a sequential scan: half the compile time of an associative scan on XLA:CPU, and faster
+        _, held = jax.lax.scan(_hold, jnp.zeros((batch_size, self.n_bits)), jnp.swapaxes(inputs, 0, 1))
+        targets = jnp.swapaxes(held, 0, 1)
         return inputs, targets, jnp.ones_like(targets)
 
     def sample(self, batch_size: int, seed: int) -> Batch:
@@ -61,3 +63,9 @@ class FlipFlop:
     def conditions(self) -> np.ndarray:
         """Static inputs, ``(1, n_bits)``: the pulses are transient, so all zero."""
         return np.zeros((1, self.n_bits), np.float32)
+
+
+def _hold(last: jax.Array, pulse: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """One step of the target: ``(B, n_bits)`` last value, pulse -> the value now."""
+    now = jnp.where(pulse != 0, pulse, last)
+    return now, now

@@ -11,7 +11,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
+from jax.flatten_util import ravel_pytree
 
 from ..models import Network
 from ..tasks import Task
@@ -86,10 +86,6 @@ def _generate(task: Task, seed: int, size: int):
     return task.generate(jax.random.key(seed), size)
 
 
-def _all_finite(tree) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
-
-
 def _where(ok, new, old):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, old)
 
@@ -103,27 +99,32 @@ def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, 
         return make_optimizer(hp["learning_rate"], hp["decay"], hp["momentum"], hp["clip"],
                               decay_steps=config.resolved_decay_steps)
 
-    def loss_fn(params, hp, batch):
+    # The optimiser sees a network's parameters as one flat vector (``ravel_pytree``): the
+    # same updates, with one kernel per operation instead of one per leaf, which makes the
+    # program faster to compile (an optimiser state is flat too).
+    def loss_fn(flat, unravel, hp, batch):
+        params = unravel(flat)
         mse = masked_mse(eqx.combine(params, static), *batch)
         return mse + hp["l2"] * weight_penalty(params), mse
 
     def train_one(args, start):
         params, opt_state, diverged, hp, data_key = args
+        flat, unravel = ravel_pytree(params)
         opt = optimizer(hp)
 
         def iteration(carry, i):
-            params, opt_state, diverged = carry
+            flat, opt_state, diverged = carry
             batch = task.generate(jax.random.fold_in(data_key, i), config.batch_size)
-            (_, mse), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, hp, batch)
-            updates, new_state = opt.update(grads, opt_state, params)
-            new_params = optax.apply_updates(params, updates)
-            ok = ~diverged & jnp.isfinite(mse) & _all_finite(new_params)
-            params, opt_state = _where(ok, (new_params, new_state), (params, opt_state))
-            return (params, opt_state, ~ok), jnp.where(ok, mse, jnp.nan)
+            (_, mse), grads = jax.value_and_grad(loss_fn, has_aux=True)(flat, unravel, hp, batch)
+            updates, new_state = opt.update(grads, opt_state, flat)
+            new_flat = flat + updates
+            ok = ~diverged & jnp.isfinite(mse) & jnp.all(jnp.isfinite(new_flat))
+            flat, opt_state = _where(ok, (new_flat, new_state), (flat, opt_state))
+            return (flat, opt_state, ~ok), jnp.where(ok, mse, jnp.nan)
 
         steps = start + jnp.arange(config.log_every)
-        (params, opt_state, diverged), mses = jax.lax.scan(iteration, (params, opt_state, diverged), steps)
-        return params, opt_state, diverged, jnp.mean(mses)
+        (flat, opt_state, diverged), mses = jax.lax.scan(iteration, (flat, opt_state, diverged), steps)
+        return unravel(flat), opt_state, diverged, jnp.mean(mses)
 
     @functools.partial(shard_networks, mesh=mesh)
     def chunk(params, opt_state, diverged, hp, data_keys, start):
@@ -132,7 +133,7 @@ def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, 
 
     @functools.partial(shard_networks, mesh=mesh)
     def init_opt(params, hp):
-        return jax.vmap(lambda p, h: optimizer(h).init(p))(params, hp)
+        return jax.vmap(lambda p, h: optimizer(h).init(ravel_pytree(p)[0]))(params, hp)
 
     batch = validation_batch(task, config)  # constants of the validate program
 
