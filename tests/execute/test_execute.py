@@ -13,7 +13,7 @@ from distributed import get_task_stream
 from safetensors.numpy import load_file
 
 from rnnpop.execute import execute_study, open_client, slurm_cluster
-from rnnpop.store import claim, load
+from rnnpop.store import claim, drop_stale_claim, load
 from rnnpop.studies import run_study
 from rnnpop.studyfile import StudyError, parse_study
 
@@ -130,6 +130,12 @@ def test_claims_exclude_live_owners_and_take_over_dead_ones(tmp_path):
     with claim(tmp_path, "g") as taken:
         assert taken is not None
     assert not (tmp_path / ".claim-g").exists()
+    # a complete group's claim: a dead owner's is dropped (killed before letting go), a live one's kept
+    for pid, kept in ((dead.pid, False), (os.getpid(), True)):
+        (tmp_path / ".claim-g").mkdir()
+        (tmp_path / ".claim-g" / "owner.json").write_text(json.dumps({"host": os.uname().nodename, "pid": pid}))
+        drop_stale_claim(tmp_path, "g")
+        assert (tmp_path / ".claim-g").exists() == kept
 
 
 def test_slurm_job_script_requests_the_cluster_section(tmp_path):

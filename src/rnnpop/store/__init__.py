@@ -2,6 +2,7 @@
 
 from ._atomic import CorruptGroupError as CorruptGroupError
 from ._claims import claim as claim
+from ._claims import drop_stale_claim as drop_stale_claim
 from ._claims import exclusive as exclusive
 from ._claims import remove_leftovers as remove_leftovers
 from ._atomic import atomic_directory as atomic_directory

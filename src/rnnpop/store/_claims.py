@@ -89,6 +89,14 @@ def remove_leftovers(directory: Path, name: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def drop_stale_claim(directory: Path, name: str) -> None:
+    """Remove the claim of ``name`` if its owner is dead: one killed after its work was
+    complete but before it let go (call when ``name`` is complete)."""
+    path = directory / f".claim-{name}"
+    if path.exists() and is_stale(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def exclusive(directory: Path, name: str, *, poll: float = 1.0) -> Iterator[Path]:
     """Hold the claim ``name``, waiting while another live process holds it."""

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable, ContextManager
 
-from ..store import CorruptGroupError, RunStore, claim, read_manifest, remove_leftovers, verify
+from ..store import CorruptGroupError, RunStore, claim, drop_stale_claim, read_manifest, remove_leftovers, verify
 from ..train import Progress, SearchPlan, search_and_train
 from ..studyfile import GroupPlan, Study
 
@@ -27,6 +27,7 @@ def train_one(store: RunStore, plan: GroupPlan, progress: Progress | None = None
     (another live process is training it).
     """
     if store.is_complete(plan.group_id):
+        drop_stale_claim(store.root / "groups", plan.group_id)
         return "complete"
     with claim(store.root / "groups", plan.group_id) as held:
         if held is None:
@@ -73,6 +74,7 @@ def run_study(study: Study, root: str | Path, *, group_progress: GroupProgress |
     for group in study.groups():
         try:  # one pass over the group's checksums decides: complete, absent or corrupt
             verify(store.group_dir(group.group_id))
+            drop_stale_claim(store.root / "groups", group.group_id)
             if on_skip is not None:
                 on_skip(group)
             continue
