@@ -1,9 +1,9 @@
 """Random draws that compile fast on XLA:CPU and equal ``jax.random``'s, value for value.
 
 With JAX's partitionable threefry (the default) a draw of an n-dimensional shape
-builds its counters from one iota per dimension; XLA:CPU takes about three times as
-long to compile that as a flat draw (0.8 s against 0.25 s for a ``(64, 100, 3)``
-uniform on one core, and every group's training program holds one). The counter is
+builds its counters from one iota per dimension, which XLA:CPU compiles several times
+more slowly than a flat draw (every group's training program holds one; the flip-flop
+batch in ``benchmarks/compile_time.py`` shows the effect). The counter is
 the element's linear index either way, so drawing flat and reshaping gives the same
 numbers (``tests/test_random.py``).
 """

@@ -52,7 +52,7 @@ class FlipFlop:
         # one uniform draw decides both: a pulse if u < p_flip, positive if u < p_flip / 2
         u = uniform(key, (batch_size, self.n_time, self.n_bits))
         inputs = jnp.where(u < self.p_flip, jnp.where(u < 0.5 * self.p_flip, 1.0, -1.0), 0.0)
-        # a sequential scan: half the compile time of an associative scan on XLA:CPU, and faster
+        # a sequential scan: XLA:CPU compiles it faster than an associative scan (benchmarks/compile_time.py)
         _, held = jax.lax.scan(_hold, jnp.zeros((batch_size, self.n_bits)), jnp.swapaxes(inputs, 0, 1))
         targets = jnp.swapaxes(held, 0, 1)
         return inputs, targets, jnp.ones_like(targets)
