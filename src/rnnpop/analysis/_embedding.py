@@ -9,14 +9,17 @@ from sklearn.manifold import MDS
 
 def classical_mds(D: np.ndarray, n_components: int = 2) -> np.ndarray:
     """Torgerson's classical scaling of ``D (N, N)``: ``(N, n_components)``; directions
-    with non-positive eigenvalues (non-Euclidean or too few points) are set to zero."""
+    with non-positive eigenvalues (non-Euclidean or too few points) are set to zero, as are
+    those within rounding of zero (``|λ| ≤ N·ε·max|λ|``), which are zero in exact arithmetic."""
     D = np.asarray(D, np.float64)
     n = len(D)
     J = np.eye(n) - 1.0 / n
     values, vectors = np.linalg.eigh(-0.5 * J @ (D**2) @ J)
     top = np.argsort(values)[::-1][:n_components]
+    tolerance = n * np.finfo(np.float64).eps * np.max(np.abs(values), initial=0.0)
+    kept = np.where(values[top] > tolerance, values[top], 0.0)
     embedding = np.zeros((n, n_components))
-    embedding[:, : len(top)] = vectors[:, top] * np.sqrt(np.maximum(values[top], 0.0))
+    embedding[:, : len(top)] = vectors[:, top] * np.sqrt(kept)
     return embedding
 
 
