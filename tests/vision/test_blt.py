@@ -98,12 +98,12 @@ def test_augment_is_seeded_keeps_uint8_and_shape():
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 def test_sub_pixel_upsampling_equals_the_transposed_convolution(kernel):
-    from rnnpop.vision._blt import upsample
+    from rnnpop.vision._layers import upsample
 
     conv = eqx.nn.ConvTranspose2d(5, 3, kernel, stride=2, padding=(kernel - 1) // 2, output_padding=1,
                                   use_bias=False, key=jax.random.key(kernel))
-    x = jax.random.normal(jax.random.key(1), (5, 6, 6))
-    expected = conv(x)
-    got = upsample(conv, x)
-    assert got.shape == expected.shape == (3, 12, 12)
-    np.testing.assert_allclose(got, expected, atol=1e-5)
+    x = jax.random.normal(jax.random.key(1), (2, 5, 6, 6))  # (B, C, h, w)
+    expected = jax.vmap(conv)(x)
+    got = upsample(conv, x.transpose(0, 2, 3, 1))  # channel-last in and out
+    assert got.shape == (2, 12, 12, 3) and expected.shape == (2, 3, 12, 12)
+    np.testing.assert_allclose(got.transpose(0, 3, 1, 2), expected, atol=1e-5)

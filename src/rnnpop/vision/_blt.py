@@ -1,7 +1,8 @@
 """The BLT family of recurrent convolutional networks (Thorat, Doerig & Kietzmann, CCN 2023),
 following the authors' reference implementation (KietzmannLab/BLT-pytorch-CCN23, 64-px model).
 
-``retina`` (a conv with bias, relu) runs once on the image. Then, unrolled for
+``retina`` (a conv with bias, relu) runs once on the image (and so does v1's bottom-up
+conv of it, the same at every step). Then, unrolled for
 ``n_steps``, four recurrent conv layers ``v1, v2, v4, it`` (2×2 max-pool on the input of
 v2, v4 and it; bias-free convs), each ``relu(LayerNorm(drive))`` with LayerNorm over
 (C, H, W), and a global-average-pooled layer ``gap`` with ``relu(LayerNorm(drive))`` over
@@ -9,7 +10,9 @@ its 512 units, read out by a linear map to the classes. Recurrent drive from ste
 lateral (a conv on the layer's own output; a bias-free linear map at ``gap``) and top-down
 (a stride-2 transposed conv from the layer above: into v1 from v2, into v2 from v4, into v4
 from it). Interaction with the bottom-up drive b: additive ``b + l + t`` or multiplicative
-``b · (1 + l + t)``; at t = 0 bottom-up only. Images are ``(3, H, W)``; vmap over a batch.
+``b · (1 + l + t)``; at t = 0 bottom-up only. Images are ``(3, H, W)`` as in the reference;
+inside, feature maps are channel-last (``_layers``), and so are the LayerNorms' ``(H, W, C)``
+affine parameters.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import dataclasses
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+
+from ._layers import conv, layer_norm_relu, max_pool, upsample
 
 VARIANTS = ("B", "BL", "BT", "BLT")
 INTERACTIONS = ("additive", "multiplicative")
@@ -72,39 +77,6 @@ class BLTConfig:
                 "it": self.image_size // 8}[layer]
 
 
-def upsample(conv: eqx.nn.ConvTranspose2d, x):
-    """``conv(x)`` for a stride-2 transposed conv with padding ``(k − 1)/2`` and output
-    padding 1 (``(C_in, h, w) -> (C_out, 2h, 2w)``), computed as one ordinary conv and a
-    pixel shuffle: output pixel ``(2m + a, 2n + b)`` sums input pixels ``m + d`` with
-    kernel taps ``a + p − 2d`` of the transposed conv (sub-pixel form). Same numbers as
-    the dilated form Equinox uses, which XLA:CPU runs several times slower.
-    """
-    weight = jnp.flip(conv.weight, axis=(2, 3))  # (out, in, k, k), taps as PyTorch indexes them
-    k = weight.shape[-1]
-    p = (k - 1) // 2
-    offsets = range(-((k - 1 - p) // 2) - 1, (p + 1) // 2 + 1)
-    offsets = [d for d in offsets if any(0 <= a + p - 2 * d < k for a in (0, 1))]
-    lo, hi = offsets[0], offsets[-1]
-
-    def taps(a):  # (len(offsets),) kernel index or -1 for a zero tap
-        return [a + p - 2 * d if 0 <= a + p - 2 * d < k else -1 for d in range(lo, hi + 1)]
-
-    padded = jnp.concatenate([weight, jnp.zeros_like(weight[..., :1, :])], axis=2)
-    padded = jnp.concatenate([padded, jnp.zeros_like(padded[..., :1])], axis=3)  # index -1 -> zero
-    phases = [padded[:, :, taps(a)][:, :, :, taps(b)] for a in (0, 1) for b in (0, 1)]
-    kernel = jnp.concatenate(phases, axis=0)  # (4·out, in, n, n)
-    x = jnp.pad(x, ((0, 0), (-lo, hi), (-lo, hi)))
-    y = jax.lax.conv_general_dilated(x[None], kernel, (1, 1), "VALID")[0]  # (4·out, h, w)
-    c_out, h, w = weight.shape[0], y.shape[1], y.shape[2]
-    y = y.reshape(2, 2, c_out, h, w).transpose(2, 3, 0, 4, 1)  # (out, h, a, w, b)
-    return y.reshape(c_out, 2 * h, 2 * w)
-
-
-def _pool(x):
-    c, h, w = x.shape
-    return x.reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
-
-
 class BLT(eqx.Module):
     """A BLT-family network. ``net(image (3, H, W)) -> (logits (T, classes), pooled (T, D))``
     where ``pooled`` is the gap layer's output (non-negative)."""
@@ -129,8 +101,8 @@ class BLT(eqx.Module):
         self.bottom_up = {name: eqx.nn.Conv2d(config.channels(below[name]), config.channels(name), k,
                                               padding="SAME", use_bias=False, key=next(keys))
                           for name in RECURRENT}
-        self.norms = {name: eqx.nn.LayerNorm((config.channels(name), config.resolution(name),
-                                              config.resolution(name))) for name in RECURRENT}
+        self.norms = {name: eqx.nn.LayerNorm((config.resolution(name), config.resolution(name),
+                                              config.channels(name))) for name in RECURRENT}
         d = config.channels("it")
         self.gap_norm = eqx.nn.LayerNorm(d)
         self.readout = eqx.nn.Linear(d, config.n_classes, use_bias=config.readout_bias, key=next(keys))
@@ -150,42 +122,52 @@ class BLT(eqx.Module):
             return b
         return b + recurrent if self.config.interaction == "additive" else b * (1.0 + recurrent)
 
-    def _step(self, retina, previous):
-        """One time step; ``previous`` = {layer: output at t−1} (``None`` at t = 0)."""
-        out, x = {}, retina
+    def _step(self, x, v1_drive, previous):
+        """One time step on a batch; ``x`` the retina's output, ``v1_drive`` v1's bottom-up
+        drive (the same at every step), ``previous`` = {layer: output at t−1} (``None`` at t = 0)."""
+        out = {}
         for name in RECURRENT:
             if POOLED_INPUT[name]:
-                x = _pool(x)
-            recurrent = None
-            if previous is not None:
-                terms = []
-                if self.lateral is not None:
-                    terms.append(self.lateral[name](previous[name]))
-                if self.top_down is not None and name in TOP_DOWN:
-                    terms.append(upsample(self.top_down[name], previous[TOP_DOWN[name]]))
-                recurrent = sum(terms) if terms else None
-            x = jax.nn.relu(self.norms[name](self._combine(self.bottom_up[name](x), recurrent)))
+                x = max_pool(x)
+            terms = []
+            if previous is not None and self.lateral is not None:
+                terms.append(conv(previous[name], self.lateral[name].weight))
+            if previous is not None and self.top_down is not None and name in TOP_DOWN:
+                terms.append(upsample(self.top_down[name], previous[TOP_DOWN[name]]))
+            drive = v1_drive if name == "v1" else conv(x, self.bottom_up[name].weight)
+            norm = self.norms[name]
+            x = layer_norm_relu(self._combine(drive, sum(terms) if terms else None), norm.weight, norm.bias, norm.eps)
             out[name] = x
         gap = x.mean(axis=(1, 2))
-        lateral = self.gap_lateral(previous["gap"]) if (previous is not None and self.gap_lateral is not None) else None
-        out["gap"] = jax.nn.relu(self.gap_norm(self._combine(gap, lateral)))
+        lateral = (previous["gap"] @ self.gap_lateral.weight.T
+                   if previous is not None and self.gap_lateral is not None else None)
+        out["gap"] = jax.nn.relu(jax.vmap(self.gap_norm)(self._combine(gap, lateral)))
         return out
 
-    def __call__(self, image):
-        retina = jax.nn.relu(self.retina(image))
-        state = self._step(retina, None)
-        pooled = [state["gap"]]
-        for _ in range(1, self.config.n_steps):
-            state = self._step(retina, state)
+    def forward_batch(self, images):
+        """``images (B, 3, H, W) -> (logits (B, T, classes), pooled (B, T, D))``: the network
+        on a batch (what :func:`blt_loss` and :func:`rnnpop.vision.responses` call)."""
+        x = jnp.transpose(images, (0, 2, 3, 1))
+        retina = jax.nn.relu(conv(x, self.retina.weight) + self.retina.bias[:, 0, 0])
+        v1_drive = conv(retina, self.bottom_up["v1"].weight)
+        state, pooled = None, []
+        for _ in range(self.config.n_steps):
+            state = self._step(retina, v1_drive, state)
             pooled.append(state["gap"])
-        pooled = jnp.stack(pooled)
-        return jax.vmap(self.readout)(pooled), pooled
+        pooled = jnp.stack(pooled, axis=1)
+        logits = pooled @ self.readout.weight.T
+        return (logits if self.readout.bias is None else logits + self.readout.bias), pooled
+
+    def __call__(self, image):
+        """``image (3, H, W) -> (logits (T, classes), pooled (T, D))``."""
+        logits, pooled = self.forward_batch(image[None])
+        return logits[0], pooled[0]
 
 
 def blt_loss(net: BLT, images, labels):
     """Log-softmax NLL summed over time steps, averaged over the batch.
     ``images (B, 3, H, W)``, ``labels (B,)``."""
-    logits, _ = jax.vmap(net)(images)  # (B, T, C)
+    logits, _ = net.forward_batch(images)  # (B, T, C)
     logp = jax.nn.log_softmax(logits, axis=-1)
     nll = -jnp.take_along_axis(logp, labels[:, None, None], axis=-1)[..., 0]
     return nll.sum(axis=1).mean()

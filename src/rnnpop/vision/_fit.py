@@ -18,7 +18,7 @@ from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
 from ._blt import BLT
-from ._train import augment, make_train_step
+from ._train import augment, make_train_step, vision_jit
 
 FitProgress = Callable[[int, int, float], None]
 """``progress(done_batches, total_batches, loss)``."""
@@ -87,19 +87,18 @@ def _load_checkpoint(path: Path, net: BLT, opt_state):
     return unflatten(net, arrays, "net/"), unflatten(opt_state, arrays, "opt/"), rows
 
 
-@eqx.filter_jit
 def _responses(net: BLT, images):
-    logits, pooled = jax.vmap(net)(images)
+    logits, pooled = net.forward_batch(images)
     return jnp.argmax(logits, axis=-1), pooled
 
 
 def responses(net: BLT, images, *, batch: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """The network's prediction and pooled representation at every step for every image
     of ``images``: ``(predictions (N, T) int, pooled (N, T, D) float32)``."""
-    predictions, pooled = [], []
+    program, predictions, pooled = vision_jit(_responses), [], []
     for start in range(0, len(images), batch):
         raw, _ = images.raw(slice(start, min(start + batch, len(images))))
-        p, h = _responses(net, jnp.asarray(images.normalise(raw)))
+        p, h = program(net, jnp.asarray(images.normalise(raw)))
         predictions.append(np.asarray(p))
         pooled.append(np.asarray(h))
     return np.concatenate(predictions).astype(np.int32), np.concatenate(pooled).astype(np.float32)

@@ -44,8 +44,10 @@ def blt_from_state_dict(state: Mapping, config: BLTConfig) -> BLT:
     put(lambda n: n.retina.bias, "retina.bias")
     for name in RECURRENT:
         put(lambda n, name=name: n.bottom_up[name].weight, f"{name}.bottom_up.weight")
-        put(lambda n, name=name: n.norms[name].weight, f"{name}_ln.weight")
-        put(lambda n, name=name: n.norms[name].bias, f"{name}_ln.bias")
+        for part in ("weight", "bias"):  # torch's (C, H, W); ours channel-last (H, W, C)
+            height, width, channels = getattr(net.norms[name], part).shape
+            where.append(lambda n, name=name, part=part: getattr(n.norms[name], part))
+            values.append(jnp.transpose(_array(state, f"{name}_ln.{part}", (channels, height, width)), (1, 2, 0)))
         if net.lateral is not None:
             put(lambda n, name=name: n.lateral[name].weight, f"{name}.lateral.weight")
         if net.top_down is not None and name in net.top_down:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import numpy as np
 import optax
 
@@ -35,11 +36,21 @@ def augment(images: np.ndarray, *, seed: int) -> np.ndarray:
     return out
 
 
+# YNNPACK's default XLA:CPU library fusions less its convolutions: Eigen's train BLT faster
+# here (benchmarks/vision_formulations.py); the dots and reductions stay with YNNPACK.
+_CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+
+
+def vision_jit(fn):
+    """``eqx.filter_jit(fn)``, with :data:`_CPU_OPTIONS` when the default backend is a CPU."""
+    return eqx.filter_jit(fn, compiler_options=_CPU_OPTIONS if jax.default_backend() == "cpu" else None)
+
+
 def make_train_step(optimizer: optax.GradientTransformation):
     """A jitted ``step(net, opt_state, images (B, 3, H, W) float32, labels (B,)) ->
     (net, opt_state, loss)`` minimising :func:`blt_loss`."""
 
-    @eqx.filter_jit
+    @vision_jit
     def step(net: BLT, opt_state, images, labels):
         loss, grads = eqx.filter_value_and_grad(blt_loss)(net, images, labels)
         updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(net, eqx.is_array))

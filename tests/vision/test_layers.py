@@ -1,0 +1,75 @@
+"""The channel-last building blocks: the halving sum, the LayerNorm + ReLU with its hand-written
+VJP (against autodiff of the plain formula and Equinox's LayerNorm), and the whole network's
+gradient against PyTorch autograd on the reference architecture."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnpop.vision import BLTConfig, blt_from_state_dict, blt_loss
+from rnnpop.vision._layers import batch_sum, layer_norm_relu
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 37), seed=st.integers(0, 2**16))
+def test_batch_sum_equals_the_sum_over_the_leading_axis(n, seed):
+    x = np.random.default_rng(seed).normal(size=(n, 3, 4)).astype(np.float32)
+    np.testing.assert_allclose(batch_sum(jnp.asarray(x)), x.sum(0), rtol=1e-5, atol=1e-5)
+
+
+def _plain(z, weight, bias, eps):
+    axes = tuple(range(1, z.ndim))
+    mean = z.mean(axes, keepdims=True)
+    var = jnp.square(z - mean).mean(axes, keepdims=True)
+    return jax.nn.relu((z - mean) / jnp.sqrt(var + eps) * weight + bias)
+
+
+def test_layer_norm_relu_is_equinox_layer_norm_then_relu():
+    z = jax.random.normal(jax.random.key(0), (5, 4, 4, 3)) * 3.0 + 1.0
+    norm = eqx.nn.LayerNorm((4, 4, 3))
+    norm = eqx.tree_at(lambda n: (n.weight, n.bias), norm,
+                       (jax.random.normal(jax.random.key(1), (4, 4, 3)), jax.random.normal(jax.random.key(2), (4, 4, 3))))
+    expected = jax.nn.relu(jax.vmap(norm)(z))
+    np.testing.assert_allclose(layer_norm_relu(z, norm.weight, norm.bias, norm.eps), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch", [1, 6, 7])
+def test_layer_norm_relu_gradient_equals_autodiff(batch):
+    keys = jax.random.split(jax.random.key(batch), 4)
+    z = jax.random.normal(keys[0], (batch, 4, 4, 3)) * 2.0 + 0.5
+    weight, bias = 1.0 + 0.3 * jax.random.normal(keys[1], (4, 4, 3)), 0.3 * jax.random.normal(keys[2], (4, 4, 3))
+    cotangent = jax.random.normal(keys[3], z.shape)
+    got = jax.vjp(lambda *a: layer_norm_relu(*a, 1e-5), z, weight, bias)[1](cotangent)
+    expected = jax.vjp(lambda *a: _plain(*a, 1e-5), z, weight, bias)[1](cotangent)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+torch = pytest.importorskip("torch")
+from rnnpop.vision._torch_reference import TorchBLT  # noqa: E402
+
+
+@pytest.mark.parametrize("variant, interaction", [("BLT", "additive"), ("BLT", "multiplicative")])
+def test_blt_gradient_equals_pytorch_autograd_on_the_reference(variant, interaction):
+    config = BLTConfig(variant=variant, interaction=interaction, widths=(4, 6, 8, 8, 12), image_size=16,
+                       n_classes=5, n_steps=3)
+    torch.manual_seed(1)
+    reference = TorchBLT(config)
+    with torch.no_grad():
+        for name, p in reference.named_parameters():
+            if "_ln" in name:
+                p.add_(0.1 * torch.randn_like(p))
+    images, labels = torch.randn(4, 3, 16, 16), torch.tensor([0, 3, 1, 4])
+    logp = torch.log_softmax(reference(images), dim=-1)
+    (-logp.gather(-1, labels[:, None, None].expand(-1, 3, 1)).sum(dim=1).mean()).backward()
+    net = blt_from_state_dict(reference.state_dict(), config)
+    expected = blt_from_state_dict({k: p.grad for k, p in reference.named_parameters()}, config)
+    got = eqx.filter_grad(blt_loss)(net, jnp.asarray(images.numpy()), jnp.asarray(labels.numpy()))
+    pairs = zip(jax.tree_util.tree_leaves(eqx.filter(got, eqx.is_array)),
+                jax.tree_util.tree_leaves(eqx.filter(expected, eqx.is_array)))
+    for g, e in pairs:
+        assert float(jnp.linalg.norm(g - e)) <= 1e-4 * float(jnp.linalg.norm(e)) + 1e-6
