@@ -79,7 +79,8 @@ class BLTConfig:
 
 class BLT(eqx.Module):
     """A BLT-family network. ``net(image (3, H, W)) -> (logits (T, classes), pooled (T, D))``
-    where ``pooled`` is the gap layer's output (non-negative)."""
+    where ``pooled`` is the gap layer's output (non-negative); ``net.forward_batch`` does the
+    same for a batch ``(B, 3, H, W)`` in one pass (which is faster than vmapping ``net``)."""
 
     config: BLTConfig = eqx.field(static=True)
     retina: eqx.nn.Conv2d
@@ -139,7 +140,7 @@ class BLT(eqx.Module):
             x = layer_norm_relu(self._combine(drive, sum(terms) if terms else None), norm.weight, norm.bias, norm.eps)
             out[name] = x
         gap = x.mean(axis=(1, 2))
-        lateral = (previous["gap"] @ self.gap_lateral.weight.T
+        lateral = (jax.vmap(self.gap_lateral)(previous["gap"])
                    if previous is not None and self.gap_lateral is not None else None)
         out["gap"] = jax.nn.relu(jax.vmap(self.gap_norm)(self._combine(gap, lateral)))
         return out
@@ -155,8 +156,7 @@ class BLT(eqx.Module):
             state = self._step(retina, v1_drive, state)
             pooled.append(state["gap"])
         pooled = jnp.stack(pooled, axis=1)
-        logits = pooled @ self.readout.weight.T
-        return (logits if self.readout.bias is None else logits + self.readout.bias), pooled
+        return jax.vmap(jax.vmap(self.readout))(pooled), pooled
 
     def __call__(self, image):
         """``image (3, H, W) -> (logits (T, classes), pooled (T, D))``."""
