@@ -36,8 +36,8 @@ def augment(images: np.ndarray, *, seed: int) -> np.ndarray:
     return out
 
 
-# YNNPACK's default XLA:CPU library fusions less its convolutions: Eigen's train BLT faster
-# here (benchmarks/vision_formulations.py); the dots and reductions stay with YNNPACK.
+# XLA:CPU's default YNNPACK fusions (jaxlib 0.10.2: dots, reductions, convolutions) less the
+# convolutions, which Eigen runs faster for BLT training (benchmarks/vision_formulations.py).
 _CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
 
 
