@@ -31,8 +31,8 @@ def _plain(z, weight, bias, eps):
 def test_layer_norm_relu_is_equinox_layer_norm_then_relu():
     z = jax.random.normal(jax.random.key(0), (5, 4, 4, 3)) * 3.0 + 1.0
     norm = eqx.nn.LayerNorm((4, 4, 3))
-    norm = eqx.tree_at(lambda n: (n.weight, n.bias), norm,
-                       (jax.random.normal(jax.random.key(1), (4, 4, 3)), jax.random.normal(jax.random.key(2), (4, 4, 3))))
+    affine = jax.random.normal(jax.random.key(1), (4, 4, 3)), jax.random.normal(jax.random.key(2), (4, 4, 3))
+    norm = eqx.tree_at(lambda n: (n.weight, n.bias), norm, affine)
     expected = jax.nn.relu(jax.vmap(norm)(z))
     np.testing.assert_allclose(layer_norm_relu(z, norm.weight, norm.bias, norm.eps), expected, rtol=1e-5, atol=1e-6)
 

@@ -1,11 +1,12 @@
 """Channel-last building blocks of the BLT networks, for a batch of feature maps
 ``(B, H, W, C)``.
 
-Why this form (each measured with ``benchmarks/vision_throughput.py`` on XLA:CPU): channel-last
-activations need no layout transposes around XLA's convolutions; the LayerNorm + ReLU pair has
-a hand-written VJP that sums its parameter gradients over the batch by halving, because XLA:CPU
-reduces over a leading axis several times slower than it adds two halves; and the stride-2
-transposed convolution is one ordinary convolution and a pixel shuffle.
+Why this form (measured on XLA:CPU with ``benchmarks/vision_throughput.py`` and
+``benchmarks/vision_formulations.py``): channel-last activations need no layout transposes
+around XLA's convolutions; the LayerNorm + ReLU pair has a hand-written VJP that sums its
+parameter gradients over the batch by halving, because XLA:CPU reduces over a leading axis
+several times slower than it adds two halves; and the stride-2 transposed convolution is one
+ordinary convolution and a pixel shuffle.
 """
 
 from __future__ import annotations
