@@ -2,8 +2,9 @@
 step (BLT additive, same weights and batch) as rnnpop runs it, and with one choice undone —
 YNNPACK's convolutions (XLA:CPU's default) instead of Eigen's; LayerNorm + ReLU differentiated
 by autodiff instead of the hand-written VJP; that VJP's parameter gradients summed with a
-reduce over the batch instead of by halving. Each formulation trains in its own subprocess;
-prints images/s and the ratio of rnnpop's formulation to each.
+reduce over the batch instead of by halving; its output and input gradient left to XLA's fusion
+instead of written to buffers of their own (``_layers._materialize``). Each formulation trains
+in its own subprocess; prints images/s and the ratio of rnnpop's formulation to each.
 
     python benchmarks/vision_formulations.py [--widths 8 16 32 64 128] [--size 64] [--steps 10]
 """
@@ -35,6 +36,8 @@ elif formulation == "autodiff-layernorm":
     _blt.layer_norm_relu = plain_layer_norm_relu
 elif formulation == "reduce-sum":
     _layers.batch_sum = lambda x: x.sum(0)
+elif formulation == "fused-layernorm":
+    _layers._materialize = lambda x, rstd: x
 
 config = BLTConfig(variant="BLT", interaction="additive", widths=widths, image_size=size, n_classes=100, n_steps=steps)
 rng = np.random.default_rng(0)
@@ -57,7 +60,8 @@ print(sorted(rates)[1])
 """
 
 NAMES = {"rnnpop": "rnnpop (as shipped)", "ynn-convolutions": "YNNPACK convolutions",
-         "autodiff-layernorm": "autodiff LayerNorm + ReLU", "reduce-sum": "parameter gradients by reduce"}
+         "autodiff-layernorm": "autodiff LayerNorm + ReLU", "reduce-sum": "parameter gradients by reduce",
+         "fused-layernorm": "LayerNorm left to XLA's fusion"}
 
 
 def main() -> None:

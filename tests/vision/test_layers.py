@@ -1,6 +1,6 @@
 """The channel-last building blocks: the halving sum, the LayerNorm + ReLU with its hand-written
-VJP (against autodiff of the plain formula and Equinox's LayerNorm), and the whole network's
-gradient against PyTorch autograd on the reference architecture."""
+VJP (against autodiff of the plain formula and Equinox's LayerNorm, also on an image of NaNs),
+and the whole network's gradient against PyTorch autograd on the reference architecture."""
 
 import equinox as eqx
 import jax
@@ -47,6 +47,25 @@ def test_layer_norm_relu_gradient_equals_autodiff(batch):
     expected = jax.vjp(lambda *a: _plain(*a, 1e-5), z, weight, bias)[1](cotangent)
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_layer_norm_relu_on_a_nan_image_equals_the_plain_formula(jit):
+    """Under differentiation the output and input gradient go through ``_materialize``'s
+    conditional; an image of NaNs takes its second branch, which must leave the others exact."""
+    keys = jax.random.split(jax.random.key(3), 4)
+    z = (jax.random.normal(keys[0], (3, 4, 4, 2)) * 2.0).at[1].set(jnp.nan)
+    weight, bias = 1.0 + 0.3 * jax.random.normal(keys[1], (4, 4, 2)), 0.3 * jax.random.normal(keys[2], (4, 4, 2))
+    cotangent = jax.random.normal(keys[3], z.shape)
+
+    def vjp(fn):
+        out, pullback = jax.vjp(lambda z: fn(z, weight, bias, 1e-5), z)
+        return out, pullback(cotangent)[0]
+    got = (jax.jit(vjp, static_argnums=0) if jit else vjp)(layer_norm_relu)
+    expected = vjp(_plain)
+    assert bool(jnp.isnan(got[0][1]).all()) and bool(jnp.isnan(got[1][1]).all())
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g[::2], e[::2], rtol=1e-4, atol=1e-5)
 
 
 torch = pytest.importorskip("torch")

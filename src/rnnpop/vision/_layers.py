@@ -3,10 +3,12 @@
 
 Why this form (measured on XLA:CPU with ``benchmarks/vision_throughput.py`` and
 ``benchmarks/vision_formulations.py``): channel-last activations need no layout transposes
-around XLA's convolutions; the LayerNorm + ReLU pair has a hand-written VJP that sums its
-parameter gradients over the batch by halving, because XLA:CPU reduces over a leading axis
-several times slower than it adds two halves; and the stride-2 transposed convolution is one
-ordinary convolution and a pixel shuffle.
+around XLA's convolutions and their input gradients (the weight gradients still transpose
+both operands); the LayerNorm + ReLU pair has a hand-written VJP that sums its parameter
+gradients over the batch by halving, because XLA:CPU reduces over a leading axis several
+times slower than it adds two halves; that VJP also writes the LayerNorm's output and input
+gradient to buffers of their own on a CPU (:func:`_materialize`); and the stride-2 transposed
+convolution is one ordinary convolution and a pixel shuffle.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ _DIMENSIONS = ("NHWC", "OIHW", "NHWC")  # weights stay in Equinox's (out, in, kh
 
 
 def conv(x, weight, padding="SAME"):
-    """``x (B, H, W, C_in)``, ``weight (C_out, C_in, k, k)`` -> ``(B, H', W', C_out)``."""
+    """``x (B, H, W, C_in)``, ``weight (C_out, C_in, k, k)`` -> ``(B, H', W', C_out)``;
+    ``padding`` is ``"SAME"``, ``"VALID"`` or ``((top, bottom), (left, right))``."""
     return jax.lax.conv_general_dilated(x, weight, (1, 1), padding, dimension_numbers=_DIMENSIONS)
 
 
@@ -44,7 +47,8 @@ def layer_norm_relu(z, weight, bias, eps):
 
     ``z (B, ...)``; ``weight``, ``bias`` shaped like ``z[0]``; ``eps`` a float.
     """
-    return _layer_norm_relu_forward(z, weight, bias, eps)[0]
+    xhat, _ = _normalise(z, eps)
+    return jax.nn.relu(xhat * weight + bias)
 
 
 def _normalise(z, eps):
@@ -54,9 +58,27 @@ def _normalise(z, eps):
     return (z - mean) * rstd, rstd
 
 
+def _materialize(x, rstd):
+    """``x`` (B, ...) written to a buffer of its own on a CPU (unchanged elsewhere); ``rstd``
+    (B, 1, ...) the LayerNorm's per-image scale, NaN exactly where all of ``x``'s image is.
+
+    XLA:CPU fuses elementwise producers into the layout-changing copies in front of the
+    convolutions' weight gradients and into each of their other consumers, so the LayerNorm's
+    arithmetic was recomputed, in strided loops, several times per step. An operand of a
+    conditional is a buffer, so it is computed once and the copies are plain transposes
+    (``benchmarks/vision_formulations.py``); ``optimization_barrier`` does not do this, as
+    XLA:CPU removes it. The two branches agree for every input: the second, taken only when
+    an image is NaN, writes NaN where its ``rstd`` is.
+    """
+    if jax.default_backend() != "cpu":
+        return x
+    finite = rstd == rstd
+    return jax.lax.cond(jnp.all(finite), lambda x: x, lambda x: jnp.where(finite, x, jnp.nan), x)
+
+
 def _layer_norm_relu_forward(z, weight, bias, eps):
     xhat, rstd = _normalise(z, eps)
-    return jax.nn.relu(xhat * weight + bias), (xhat, rstd, weight, bias)
+    return _materialize(jax.nn.relu(xhat * weight + bias), rstd), (xhat, rstd, weight, bias)
 
 
 def _layer_norm_relu_backward(residuals, dy):
@@ -65,7 +87,7 @@ def _layer_norm_relu_backward(residuals, dy):
     dxhat = g * weight
     axes = tuple(range(1, g.ndim))
     dz = rstd * (dxhat - dxhat.mean(axes, keepdims=True) - xhat * (dxhat * xhat).mean(axes, keepdims=True))
-    return dz, batch_sum(g * xhat), batch_sum(g), None
+    return _materialize(dz, rstd), batch_sum(g * xhat), batch_sum(g), None
 
 
 layer_norm_relu.defvjp(_layer_norm_relu_forward, _layer_norm_relu_backward)
@@ -90,7 +112,7 @@ def upsample(conv_t: eqx.nn.ConvTranspose2d, x):
 
     padded = jnp.pad(weight, ((0, 0), (0, 0), (0, 1), (0, 1)))  # index -1 -> zero
     phases = [padded[:, :, taps(a)][:, :, :, taps(b)] for a in (0, 1) for b in (0, 1)]
-    y = conv(jnp.pad(x, ((0, 0), (-lo, hi), (-lo, hi), (0, 0))), jnp.concatenate(phases), "VALID")
+    y = conv(x, jnp.concatenate(phases), ((-lo, hi), (-lo, hi)))
     batch, h, w, c_out = x.shape[0], y.shape[1], y.shape[2], weight.shape[0]
     y = y.reshape(batch, h, w, 2, 2, c_out).transpose(0, 1, 3, 2, 4, 5)  # (B, h, a, w, b, out)
     return y.reshape(batch, 2 * h, 2 * w, c_out)
