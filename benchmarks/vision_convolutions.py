@@ -1,7 +1,7 @@
 """Where BLT training time goes on the CPU: each convolution of one training step timed alone,
 rnnpop's (channel-last, ``rnnpop.vision._layers``, compiled as the vision programs are) against
-PyTorch's (torch==2.13.0, oneDNN), same shapes, same run. For every convolution: forward with
-both gradients, and forward with the weight gradient only; then the totals of one step (each convolution
+PyTorch's (torch==2.13.0, oneDNN), same shapes, same run. For every convolution: forward alone,
+forward with both gradients, and forward with the weight gradient only; then the totals of one step (each convolution
 times the number of steps it runs: bottom-up 10, lateral and top-down 9, v1's bottom-up 1 in
 rnnpop, where its input does not change over time, 10 in the reference). Prints milliseconds
 and the ratios.
@@ -61,8 +61,8 @@ def main() -> None:
     from rnnpop.vision._train import vision_jit
 
     rng = np.random.default_rng(0)
-    totals = np.zeros(4)  # rnnpop both, rnnpop weight, torch both, torch weight (per training step)
-    print(f"batch {args.batch}, 3×3 kernels; ms per call: rnnpop / PyTorch (ratio), fwd + both gradients | "
+    totals = np.zeros(6)  # rnnpop: forward, + both, + weight; PyTorch: the same (per training step)
+    print(f"batch {args.batch}, 3×3 kernels; ms per call: rnnpop / PyTorch (ratio), fwd | fwd + both gradients | "
           f"fwd + weight gradient only")
     for name, c_in, c_out, r, transposed, ours, theirs in convolutions(args.widths, args.size, args.steps):
         x = rng.normal(size=(args.batch, c_in, r, r)).astype(np.float32)
@@ -82,11 +82,16 @@ def main() -> None:
             torch_apply = lambda t, tw: F.conv2d(t, tw, padding=1)  # noqa: E731
         xs, weight = jnp.asarray(x.transpose(0, 2, 3, 1)), jnp.asarray(w)
         loss = lambda xs, weight: jnp.square(apply(xs, weight)).sum()  # noqa: E731
+        forward = vision_jit(apply)
         both = vision_jit(jax.grad(loss, argnums=(0, 1)))
         only_weight = vision_jit(jax.grad(loss, argnums=1))
         tx = torch.from_numpy(x).requires_grad_()
         tw = torch_w.clone().requires_grad_()
         frozen = torch.from_numpy(x)
+
+        def torch_forward():
+            with torch.no_grad():
+                return torch_apply(frozen, torch_w)
 
         def torch_both():
             tx.grad = tw.grad = None
@@ -96,14 +101,16 @@ def main() -> None:
             tw.grad = None
             torch_apply(frozen, tw).square().sum().backward()
 
-        ms = np.array([_best(lambda: both(xs, weight)[1]), _best(lambda: only_weight(xs, weight)),
-                       _best(torch_both), _best(torch_weight)]) * 1e3
-        totals += ms * np.array([ours, ours, theirs, theirs])
-        print(f"{name:14s} {c_in:4d}→{c_out:<4d} @{r:3d}: {ms[0]:6.2f} / {ms[2]:6.2f} ({ms[0] / ms[2]:.2f}x) | "
-              f"{ms[1]:6.2f} / {ms[3]:6.2f} ({ms[1] / ms[3]:.2f}x)   × {ours} / {theirs} steps")
-    print(f"one training step's convolutions: rnnpop {totals[0]:.0f} ms, PyTorch {totals[2]:.0f} ms "
-          f"(ratio PyTorch / rnnpop {totals[2] / totals[0]:.2f}x); fwd + weight gradients only "
-          f"{totals[1]:.0f} vs {totals[3]:.0f} ms ({totals[3] / totals[1]:.2f}x)")
+        ms = np.array([_best(lambda: forward(xs, weight)), _best(lambda: both(xs, weight)[1]),
+                       _best(lambda: only_weight(xs, weight)), _best(torch_forward), _best(torch_both),
+                       _best(torch_weight)]) * 1e3
+        totals += ms * np.array([ours] * 3 + [theirs] * 3)
+        cells = " | ".join(f"{ms[i]:6.2f} / {ms[i + 3]:6.2f} ({ms[i] / ms[i + 3]:.2f}x)" for i in range(3))
+        print(f"{name:14s} {c_in:4d}→{c_out:<4d} @{r:3d}: {cells}   × {ours} / {theirs} steps")
+    print(f"one training step's convolutions: rnnpop {totals[1]:.0f} ms, PyTorch {totals[4]:.0f} ms "
+          f"(ratio PyTorch / rnnpop {totals[4] / totals[1]:.2f}x); forward only {totals[0]:.0f} vs {totals[3]:.0f} ms "
+          f"({totals[3] / totals[0]:.2f}x); fwd + weight gradients only {totals[2]:.0f} vs {totals[5]:.0f} ms "
+          f"({totals[5] / totals[2]:.2f}x)")
 
 
 if __name__ == "__main__":
