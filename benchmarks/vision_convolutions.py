@@ -11,10 +11,11 @@ and the ratios.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+
+from _vision_args import vision_parser  # benchmarks/, the script's own directory
 
 
 def _best(fn, n: int = 10) -> float:
@@ -44,11 +45,7 @@ def convolutions(widths, size, steps):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--widths", type=int, nargs=5, default=[8, 16, 32, 64, 128])
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=32)
+    parser = vision_parser(__doc__)
     args = parser.parse_args()
 
     import equinox as eqx

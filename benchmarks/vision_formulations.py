@@ -11,9 +11,10 @@ in its own subprocess; prints images/s and the ratio of rnnpop's formulation to 
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
+
+from _vision_args import vision_parser  # benchmarks/, the script's own directory
 
 FORMULATION = r"""
 import sys, time
@@ -65,11 +66,7 @@ NAMES = {"rnnpop": "rnnpop (as shipped)", "ynn-convolutions": "YNNPACK convoluti
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--widths", type=int, nargs=5, default=[8, 16, 32, 64, 128])
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=32)
+    parser = vision_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=2, help="rounds over all formulations, alternating")
     args = parser.parse_args()
     rates = {name: [] for name in NAMES}

@@ -8,18 +8,15 @@ Adam update. Prints images per second for both and the ratio.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
+from _vision_args import vision_parser  # benchmarks/, the script's own directory
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--widths", type=int, nargs=5, default=[8, 16, 32, 64, 128])
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10, help="time steps")
-    parser.add_argument("--batch", type=int, default=32)
+    parser = vision_parser(__doc__)
     parser.add_argument("--iterations", type=int, default=5, help="timed steps per repetition")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
