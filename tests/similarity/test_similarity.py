@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rnnpop.similarity import METRICS, cka, pairwise, procrustes, svcca
@@ -61,6 +61,7 @@ def test_cka_and_procrustes_invariant_to_orthogonal_scaling_translation(seed, sc
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
+@example(seed=157)  # cond(X·A) 1.4e5: the Gram-route basis alone gave 1 − 1.0e-9
 def test_svcca_invariant_to_invertible_maps_and_cka_is_not(seed):
     X = rng_rep(seed)
     A = np.random.default_rng(seed + 3).normal(size=(8, 8)) + 3 * np.eye(8)
