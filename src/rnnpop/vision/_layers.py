@@ -1,35 +1,130 @@
 """Channel-last building blocks of the BLT networks, for a batch of feature maps
 ``(B, H, W, C)``.
 
-Why this form (measured on XLA:CPU with ``benchmarks/vision_throughput.py`` and
-``benchmarks/vision_formulations.py``): channel-last activations need no layout transposes
-around XLA's convolutions and their input gradients (the weight gradients still transpose
-both operands); the LayerNorm + ReLU pair has a hand-written VJP that sums its parameter
-gradients over the batch by halving, because XLA:CPU reduces over a leading axis several
-times slower than it adds two halves; that VJP also writes the LayerNorm's output and input
-gradient to buffers of their own on a CPU (:func:`_materialize`); and the stride-2 transposed
-convolution is one ordinary convolution and a pixel shuffle.
+Why this form (measured with ``benchmarks/vision_throughput.py`` and
+``benchmarks/vision_formulations.py``): on a CPU the convolutions (forward, input and weight
+gradients) and LayerNorm + ReLU (forward and backward) are native kernels (:mod:`._native`),
+because XLA:CPU runs them 1.2–6× slower; max-pooling sends each gradient to its window's first
+maximum, as PyTorch does, where autodiff would split it among ties through a slow reduction.
+Where the kernels cannot be built (no C++ compiler), or on other backends, XLA runs
+everything, channel-last so that its convolutions and their input gradients need no layout
+transposes (the weight gradients still transpose both operands), with a hand-written VJP for
+LayerNorm + ReLU that sums its parameter gradients over the batch by halving, because XLA:CPU
+reduces over a leading axis several times slower than it adds two halves, and writes the
+LayerNorm's output and input gradient to buffers of their own (:func:`_materialize`).
+The stride-2 transposed convolution is one ordinary convolution and a pixel shuffle.
 """
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from . import _native
 
 _DIMENSIONS = ("NHWC", "OIHW", "NHWC")  # weights stay in Equinox's (out, in, kh, kw)
 
 
 def conv(x, weight, padding="SAME"):
-    """``x (B, H, W, C_in)``, ``weight (C_out, C_in, k, k)`` -> ``(B, H', W', C_out)``;
-    ``padding`` is ``"SAME"``, ``"VALID"`` or ``((top, bottom), (left, right))``."""
-    return jax.lax.conv_general_dilated(x, weight, (1, 1), padding, dimension_numbers=_DIMENSIONS)
+    """``x (B, H, W, C_in)``, ``weight (C_out, C_in, kh, kw)`` -> ``(B, H', W', C_out)``, stride 1;
+    ``padding`` is ``"SAME"``, ``"VALID"`` or ``((top, bottom), (left, right))``.
+
+    On a CPU (float32) the native kernels of :mod:`._native` compute it and its gradients
+    when they build here, ``C_out`` is a multiple of 8 and no padding is negative (the input
+    gradient too when ``C_in`` is a multiple of 8); otherwise XLA does.
+    """
+    pads = _explicit(padding, weight.shape[2:])
+    if weight.shape[0] % 8 == 0 and min(min(pads)) >= 0 and _native.used_for(x, weight):
+        return _conv_native(x, weight, pads)
+    return _xla_conv(x, weight, pads)
 
 
+def _explicit(padding, kernel):
+    """``padding`` as ``((top, bottom), (left, right))`` ints for a stride-1 ``kernel (kh, kw)``."""
+    if padding == "SAME":
+        return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)
+    if padding == "VALID":
+        return ((0, 0), (0, 0))
+    return tuple((int(lo), int(hi)) for lo, hi in padding)
+
+
+def _xla_conv(x, weight, pads):
+    return jax.lax.conv_general_dilated(x, weight, (1, 1), pads, dimension_numbers=_DIMENSIONS)
+
+
+def _native_conv(x, kernel, pads):
+    """``x (B, H, W, I)``, ``kernel (kh, kw, I, O)``, ``pads`` >= 0 -> ``(B, H', W', O)``."""
+    (top, bottom), (left, right) = pads
+    kh, kw, _, c_out = kernel.shape
+    shape = (x.shape[0], x.shape[1] + top + bottom - kh + 1, x.shape[2] + left + right - kw + 1, c_out)
+    call = jax.ffi.ffi_call("rnnpop_conv", jax.ShapeDtypeStruct(shape, x.dtype), vmap_method="sequential")
+    return call(x, kernel, pad_top=np.int64(top), pad_left=np.int64(left))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _conv_native(x, weight, pads):
+    return _native_conv(x, weight.transpose(2, 3, 1, 0), pads)
+
+
+def _conv_forward(x, weight, pads):
+    return _conv_native(x, weight, pads), (x, weight)
+
+
+def _conv_backward(pads, residuals, g):
+    x, weight = residuals
+    kh, kw = weight.shape[2:]
+    (top, bottom), (left, right) = pads
+    flipped = ((kh - 1 - top, kh - 1 - bottom), (kw - 1 - left, kw - 1 - right))  # the input gradient's padding
+    if weight.shape[1] % 8 == 0 and min(min(flipped)) >= 0:
+        input_grad = _native_conv(g, jnp.flip(weight, (2, 3)).transpose(2, 3, 0, 1), flipped)
+    else:
+        input_grad = jax.vjp(lambda x: _xla_conv(x, weight, pads), x)[1](g)[0]
+    weight_grad = jax.ffi.ffi_call("rnnpop_conv_weight_grad", jax.ShapeDtypeStruct(weight.shape, weight.dtype),
+                                   vmap_method="sequential")
+    return input_grad, weight_grad(x, g, pad_top=np.int64(top), pad_left=np.int64(left))
+
+
+_conv_native.defvjp(_conv_forward, _conv_backward)
+
+
+@jax.custom_vjp
 def max_pool(x):
-    """2×2 max-pooling, stride 2: ``(B, H, W, C) -> (B, H/2, W/2, C)``."""
+    """2×2 max-pooling, stride 2: ``(B, H, W, C) -> (B, H/2, W/2, C)``. Its gradient goes to
+    the first maximum of each window (row by row), as in PyTorch; autodiff would split it
+    among tied maxima, through a reduction XLA:CPU runs slowly. (Ties are where the ReLU
+    before the pooling gave zeros, and the ReLU's own gradient is zero there, so the
+    network's gradient is the same either way.)"""
+    return _windows(x).max(axis=(2, 4))
+
+
+def _windows(x):
     b, h, w, c = x.shape
-    return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    return x.reshape(b, h // 2, 2, w // 2, 2, c)
+
+
+def _max_pool_forward(x):
+    y = max_pool(x)
+    return y, (x, y)
+
+
+def _max_pool_backward(residuals, dy):
+    x, y = residuals
+    hit = _windows(x) == y[:, :, None, :, None, :]
+    first = [hit[:, :, 0, :, 0]]  # window positions (0, 0), (0, 1), (1, 0), (1, 1)
+    earlier = first[0]
+    for i, j in ((0, 1), (1, 0), (1, 1)):
+        first.append(hit[:, :, i, :, j] & ~earlier)
+        earlier = earlier | hit[:, :, i, :, j]
+    zero = jnp.zeros_like(dy)
+    rows = [jnp.stack([jnp.where(first[2 * i], dy, zero), jnp.where(first[2 * i + 1], dy, zero)], axis=3) for i in (0, 1)]
+    return (jnp.stack(rows, axis=2).reshape(x.shape),)
+
+
+max_pool.defvjp(_max_pool_forward, _max_pool_backward)
 
 
 def batch_sum(x):
@@ -41,12 +136,46 @@ def batch_sum(x):
     return x[0]
 
 
-@jax.custom_vjp
 def layer_norm_relu(z, weight, bias, eps):
     """``relu(LayerNorm(z))`` over all but the leading axis, with an elementwise affine.
 
-    ``z (B, ...)``; ``weight``, ``bias`` shaped like ``z[0]``; ``eps`` a float.
+    ``z (B, ...)``; ``weight``, ``bias`` shaped like ``z[0]``; ``eps`` a float. On a CPU
+    (float32) the native kernels of :mod:`._native` compute it and its gradient when they
+    build here; otherwise XLA does, with the hand-written VJP below.
     """
+    if weight.shape == bias.shape == z.shape[1:] and _native.used_for(z, weight, bias):
+        return _layer_norm_relu_native(z, weight, bias, float(eps))
+    return _layer_norm_relu_xla(z, weight, bias, eps)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _layer_norm_relu_native(z, weight, bias, eps):
+    return _native_forward(z, weight, bias, eps)[0]
+
+
+def _native_forward(z, weight, bias, eps):
+    flat, images = z.reshape(z.shape[0], -1), jax.ShapeDtypeStruct(z.shape[:1], z.dtype)
+    y, mean, rstd = jax.ffi.ffi_call("rnnpop_layer_norm_relu", (jax.ShapeDtypeStruct(flat.shape, z.dtype), images, images),
+                                     vmap_method="sequential")(flat, weight.reshape(-1), bias.reshape(-1), eps=np.float32(eps))
+    return y.reshape(z.shape), (z, mean, rstd, weight, bias)
+
+
+def _native_backward(eps, residuals, dy):
+    z, mean, rstd, weight, bias = residuals
+    flat = z.reshape(z.shape[0], -1)
+    values = jax.ShapeDtypeStruct(flat.shape[1:], z.dtype)
+    dz, dweight, dbias = jax.ffi.ffi_call("rnnpop_layer_norm_relu_backward",
+                                          (jax.ShapeDtypeStruct(flat.shape, z.dtype), values, values),
+                                          vmap_method="sequential")(flat, mean, rstd, weight.reshape(-1),
+                                                                    bias.reshape(-1), dy.reshape(flat.shape))
+    return dz.reshape(z.shape), dweight.reshape(weight.shape), dbias.reshape(bias.shape)
+
+
+_layer_norm_relu_native.defvjp(_native_forward, _native_backward)
+
+
+@jax.custom_vjp
+def _layer_norm_relu_xla(z, weight, bias, eps):
     xhat, _ = _normalise(z, eps)
     return jax.nn.relu(xhat * weight + bias)
 
@@ -90,7 +219,7 @@ def _layer_norm_relu_backward(residuals, dy):
     return _materialize(dz, rstd), batch_sum(g * xhat), batch_sum(g), None
 
 
-layer_norm_relu.defvjp(_layer_norm_relu_forward, _layer_norm_relu_backward)
+_layer_norm_relu_xla.defvjp(_layer_norm_relu_forward, _layer_norm_relu_backward)
 
 
 def upsample(conv_t: eqx.nn.ConvTranspose2d, x):
