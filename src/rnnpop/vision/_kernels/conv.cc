@@ -131,7 +131,7 @@ ffi::Error convolve(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<f
     std::vector<float> padded(s.hp * s.wp * s.ci, 0.0f);
     const int64_t rows = std::min(h, s.hp - pad_top), cols = std::min(wi, s.wp - pad_left);
     for (int64_t i = first; i < last; ++i) {
-      for (int64_t r = 0; r < rows; ++r)
+      for (int64_t r = 0; r < rows && cols > 0; ++r)
         std::memcpy(&padded[((r + pad_top) * s.wp + pad_left) * s.ci], xp + ((i * h + r) * wi) * s.ci,
                     sizeof(float) * cols * s.ci);
       fn(s, padded.data(), wp, op + i * s.ho * s.wo * s.co);
