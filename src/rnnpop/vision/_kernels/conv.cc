@@ -21,31 +21,19 @@
 #include <vector>
 
 #include "parallel.h"
+#include "vectors.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kLanes = 16, kRegisters = 32;
-#elif defined(__AVX__)
-constexpr int kLanes = 8, kRegisters = 16;
-#else
-constexpr int kLanes = 4, kRegisters = 16;
-#endif
+using rnnpop::kLanes;
+using rnnpop::kRegisters;
+using rnnpop::load;
+using rnnpop::store;
+using rnnpop::Vec;
 
-template <int L>
-struct Vec {
-  typedef float type __attribute__((vector_size(4 * L)));
-  typedef float unaligned __attribute__((vector_size(4 * L), aligned(4)));
-};
-
-template <int L>
-inline typename Vec<L>::type load(const float* p) { return *reinterpret_cast<const typename Vec<L>::unaligned*>(p); }
-
-template <int L>
-inline void store(float* p, typename Vec<L>::type v) { *reinterpret_cast<typename Vec<L>::unaligned*>(p) = v; }
 
 struct Shape {
   int64_t ci, co, kh, kw, hp, wp, ho, wo;  // hp, wp: the padded image

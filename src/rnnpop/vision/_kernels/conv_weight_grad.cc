@@ -17,32 +17,22 @@
 #include <vector>
 
 #include "parallel.h"
+#include "vectors.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kLanes = 16, kRegisters = 32;
-#elif defined(__AVX__)
-constexpr int kLanes = 8, kRegisters = 16;
-#else
-constexpr int kLanes = 4, kRegisters = 16;
-#endif
-
-template <int L>
-struct Vec {
-  typedef float type __attribute__((vector_size(4 * L)));
-  typedef float unaligned __attribute__((vector_size(4 * L), aligned(4)));
-};
-
-template <int L>
-inline typename Vec<L>::type load(const float* p) { return *reinterpret_cast<const typename Vec<L>::unaligned*>(p); }
+using rnnpop::kLanes;
+using rnnpop::kRegisters;
+using rnnpop::load;
+using rnnpop::store;
+using rnnpop::Vec;
 
 template <int L>
 inline void add_to(float* p, typename Vec<L>::type v) {
-  *reinterpret_cast<typename Vec<L>::unaligned*>(p) = load<L>(p) + v;
+  store<L>(p, load<L>(p) + v);
 }
 
 struct Problem {

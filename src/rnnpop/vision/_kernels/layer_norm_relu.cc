@@ -21,25 +21,18 @@
 #include <vector>
 
 #include "parallel.h"
+#include "vectors.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kLanes = 16;
-#elif defined(__AVX__)
-constexpr int kLanes = 8;
-#else
-constexpr int kLanes = 4;
-#endif
+using rnnpop::kLanes;
+typedef rnnpop::Vec<kLanes>::type V;
 
-typedef float V __attribute__((vector_size(4 * kLanes)));
-typedef float VU __attribute__((vector_size(4 * kLanes), aligned(4)));
-
-inline V load(const float* p) { return *reinterpret_cast<const VU*>(p); }
-inline void store(float* p, V v) { *reinterpret_cast<VU*>(p) = v; }
+inline V load(const float* p) { return rnnpop::load<kLanes>(p); }
+inline void store(float* p, V v) { rnnpop::store<kLanes>(p, v); }
 inline V splat(float s) { return V{} + s; }
 
 inline float total(V v) {
