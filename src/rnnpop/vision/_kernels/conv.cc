@@ -29,7 +29,6 @@ namespace ffi = xla::ffi;
 namespace {
 
 using rnnpop::kLanes;
-using rnnpop::kRegisters;
 using rnnpop::load;
 using rnnpop::store;
 using rnnpop::Vec;
@@ -69,26 +68,13 @@ void tile(const Shape& s, const float* xp, const float* w, float* out, int64_t r
     for (int v = 0; v < NV; ++v) store<L>(o + m * s.co + v * L, a[m][v]);
 }
 
-// The largest power of two <= 16 whose MR·NV accumulators, NV kernel vectors and one
-// broadcast fit in the vector registers (at least 1).
-constexpr int max_columns(int nv) {
-  int budget = (kRegisters - nv - 1) / nv, mr = 16;
-  while (mr > 1 && mr > budget) mr /= 2;
-  return mr;
-}
-
 template <int L, int NV>
 void image(const Shape& s, const float* xp, const float* w, float* out) {
-  constexpr int MR = max_columns(NV);
   for (int64_t row = 0; row < s.ho; ++row)
-    for (int64_t o0 = 0; o0 < s.co; o0 += NV * L) {
-      int64_t c = 0;
-      for (; c + MR <= s.wo; c += MR) tile<L, NV, MR>(s, xp, w, out, row, c, o0);
-      if constexpr (MR >= 16) if (c + 8 <= s.wo) { tile<L, NV, 8>(s, xp, w, out, row, c, o0); c += 8; }
-      if constexpr (MR >= 8) if (c + 4 <= s.wo) { tile<L, NV, 4>(s, xp, w, out, row, c, o0); c += 4; }
-      if constexpr (MR >= 4) if (c + 2 <= s.wo) { tile<L, NV, 2>(s, xp, w, out, row, c, o0); c += 2; }
-      if constexpr (MR >= 2) if (c + 1 <= s.wo) { tile<L, NV, 1>(s, xp, w, out, row, c, o0); c += 1; }
-    }
+    for (int64_t o0 = 0; o0 < s.co; o0 += NV * L)
+      rnnpop::in_blocks<rnnpop::register_block(16, NV)>(s.wo, [&](auto mr, int64_t c) {
+        tile<L, NV, decltype(mr)::value>(s, xp, w, out, row, c, o0);
+      });
 }
 
 typedef void (*ImageFn)(const Shape&, const float*, const float*, float*);

@@ -25,7 +25,6 @@ namespace ffi = xla::ffi;
 namespace {
 
 using rnnpop::kLanes;
-using rnnpop::kRegisters;
 using rnnpop::load;
 using rnnpop::store;
 using rnnpop::Vec;
@@ -88,22 +87,11 @@ void block(const Problem& p, float* acc, int64_t r0, int64_t r1, int64_t dy, int
   }
 }
 
-// The largest power of two <= 8 whose MR·K·NV accumulators, K·NV gradient vectors and one
-// broadcast fit in the vector registers (at least 1).
-constexpr int max_rows(int k, int nv) {
-  int budget = (kRegisters - k * nv - 1) / (k * nv), mr = 8;
-  while (mr > 1 && mr > budget) mr /= 2;
-  return mr;
-}
-
 template <int L, int NV, int K>
 void taps(const Problem& p, float* acc, int64_t r0, int64_t r1, int64_t dy, int64_t d0, int64_t o0) {
-  constexpr int MR = max_rows(K, NV);
-  int64_t i0 = 0;
-  for (; i0 + MR <= p.ci; i0 += MR) block<L, NV, MR, K>(p, acc, r0, r1, dy, d0, i0, o0);
-  if constexpr (MR >= 8) if (i0 + 4 <= p.ci) { block<L, NV, 4, K>(p, acc, r0, r1, dy, d0, i0, o0); i0 += 4; }
-  if constexpr (MR >= 4) if (i0 + 2 <= p.ci) { block<L, NV, 2, K>(p, acc, r0, r1, dy, d0, i0, o0); i0 += 2; }
-  if constexpr (MR >= 2) if (i0 + 1 <= p.ci) { block<L, NV, 1, K>(p, acc, r0, r1, dy, d0, i0, o0); i0 += 1; }
+  rnnpop::in_blocks<rnnpop::register_block(8, K * NV)>(p.ci, [&](auto mr, int64_t i0) {
+    block<L, NV, decltype(mr)::value, K>(p, acc, r0, r1, dy, d0, i0, o0);
+  });
 }
 
 // Rows [r0, r1) into acc (KH, KW, I, O), in blocks of rows that stay in cache.
