@@ -4,8 +4,9 @@
 Why this form (measured with ``benchmarks/vision_throughput.py`` and
 ``benchmarks/vision_formulations.py``): on a CPU the convolutions (forward, input and weight
 gradients) and LayerNorm + ReLU (forward and backward) are native kernels (:mod:`._native`),
-because XLA:CPU runs them 1.2–6× slower; max-pooling sends each gradient to its window's first
-maximum, as PyTorch does, where autodiff would split it among ties through a slow reduction.
+with which the training step is 1.33× and 1.17× faster than with XLA:CPU's operations;
+max-pooling sends each gradient to its window's first maximum, as PyTorch does, where
+autodiff would split it among ties through a slow reduction (1.07×).
 Where the kernels cannot be built (no C++ compiler), or on other backends, XLA runs
 everything, channel-last so that its convolutions and their input gradients need no layout
 transposes (the weight gradients still transpose both operands), with a hand-written VJP for
