@@ -1,75 +1,126 @@
+"""Each finding's verdict on constructed data where the answer is known."""
+
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy.spatial.distance import pdist, squareform
+import xarray as xr
 
-from rnnpop.analysis import linear_fit, modal_fraction, silhouette, trained_untrained_gap
-from rnnpop.analysis._embedding import classical_mds
+from rnnpop.analysis._findings import (context_findings, flipflop_findings, geometry_findings, sine_findings,
+                                       topology_findings, untrained_findings)
 
 
-def test_perfectly_clustered_distances_have_silhouette_one():
-    labels = np.repeat(["gru", "lstm", "vanilla"], 4)
-    D = (labels[:, None] != labels[None, :]).astype(float)
-    assert silhouette(D, labels) == pytest.approx(1.0)
+def population(configurations, per_config, *, trained=(True,)):
+    rows = [{"group": f"{cell}-{act}", "network_id": k, "cell": cell, "activation": act, "trained": t}
+            for t in trained for cell, act in configurations for k in range(per_config)]
+    return pd.DataFrame(rows)
 
 
-def test_labels_unrelated_to_identical_distances_have_silhouette_zero():
-    labels = np.repeat(["a", "b"], 5)
-    D = 1.0 - np.eye(10)  # every pair equally far: no structure
-    assert silhouette(D, labels) == pytest.approx(0.0)
+def distances(labels: pd.DataFrame, key, spread, seed=0):
+    """Distances between points drawn around one centre per value of ``key(labels)``."""
+    rng = np.random.default_rng(seed)
+    keys = key(labels).to_numpy()
+    centres = {k: 3.0 * rng.normal(size=5) for k in set(keys)}
+    x = np.array([centres[k] for k in keys]) + spread * rng.normal(size=(len(keys), 5))
+    return np.linalg.norm(x[:, None] - x[None], axis=-1)
 
 
-def test_silhouette_is_nan_with_one_label():
-    assert np.isnan(silhouette(np.ones((3, 3)) - np.eye(3), ["x"] * 3))
+TANH = [("vanilla", "tanh"), ("ugrnn", "tanh"), ("gru", "tanh"), ("lstm", "tanh")]
+VIEWS = TANH + [("vanilla", "relu")]
 
 
-def test_silhouette_known_value_two_clusters_on_a_line():
-    points = np.array([0.0, 1.0, 10.0, 11.0])[:, None]
-    D = squareform(pdist(points))
-    # point 0: a = 1, b = mean(10, 11) = 10.5 -> s = 1 - 1/10.5; symmetric for all four
-    assert silhouette(D, ["a", "a", "b", "b"]) == pytest.approx(1 - (1 / 10.5 + 1 / 9.5) / 2)
+def similarity(labels, D):
+    return xr.Dataset({"svcca": (("network", "network_b"), D)}, attrs={"metrics": ["svcca"]}), labels
 
 
-def test_modal_fraction():
-    assert modal_fraction([8, 8, 8, 6]) == (8, 0.75)
+def verdicts(findings):
+    return [f.verdict for f in findings]
 
 
-def test_linear_fit_recovers_slope_and_perfect_r2():
-    x = np.linspace(0.1, 0.6, 11)
-    slope, intercept, r2 = linear_fit(x, 0.9 * x + 0.02)
-    assert (slope, intercept, r2) == pytest.approx((0.9, 0.02, 1.0))
-    assert np.isnan(linear_fit(x, np.ones_like(x))[2])
+def test_geometry_clustered_by_configuration_agrees_in_both_views():
+    labels = population(VIEWS, 4, trained=(True, False))
+    D = distances(labels, lambda l: l.cell + l.activation + l.trained.astype(str), 0.2)
+    found = geometry_findings("flipflop", similarity(labels, D), minimum=3)
+    assert verdicts(found) == ["agrees", "agrees"]
+    assert "untrained" in found[0].measured and found[0].n == "vanilla 4, ugrnn 4, gru 4, lstm 4"
 
 
-def test_trained_untrained_gap_on_constructed_distances():
-    labels = pd.DataFrame({"cell": ["vanilla"] * 4, "activation": ["relu", "relu", "tanh", "tanh"],
-                           "trained": [True, False, True, False]})
-    # trained relu – untrained relu 0.2, trained tanh – untrained tanh 0.4, trained relu – trained tanh 0.9
-    D = np.full((4, 4), 1.0)
-    np.fill_diagonal(D, 0.0)
-    D[0, 1] = D[1, 0] = 0.2
-    D[2, 3] = D[3, 2] = 0.4
-    D[0, 2] = D[2, 0] = 0.9
-    within, across, what = trained_untrained_gap(D, labels)
-    assert (within, across, what) == (pytest.approx(0.3), pytest.approx(0.9), "vanilla activations")
+def test_geometry_without_structure_does_not_agree_and_too_few_is_not_testable():
+    labels = population(VIEWS, 4)
+    D = distances(labels, lambda l: l.network_id.astype(str) + l.group, 1.0)  # every network on its own
+    assert verdicts(geometry_findings("flipflop", similarity(labels, D), minimum=3)) == ["does not agree"] * 2
+    few = population(VIEWS, 2)
+    D = distances(few, lambda l: l.cell + l.activation, 0.1)
+    assert verdicts(geometry_findings("flipflop", similarity(few, D), minimum=3)) == [
+        "not testable at this size"] * 2
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.integers(3, 12), st.integers(0, 10_000))
-def test_classical_mds_preserves_planar_distances(n, seed):
-    points = np.random.default_rng(seed).normal(size=(n, 2))
-    D = squareform(pdist(points))
-    embedded = classical_mds(D, 2)
-    np.testing.assert_allclose(squareform(pdist(embedded)), D, atol=1e-8)
+def test_context_topology_by_activation_and_less_than_geometry():
+    labels = population(VIEWS, 5)
+    table = labels.drop(columns="trained")
+    # topology: clusters by activation only; geometry: by every configuration, tightly
+    D_top = distances(table, lambda l: l.activation, 0.5, seed=1)
+    D_geo = distances(labels, lambda l: l.cell + l.activation, 0.1, seed=2)
+    found = topology_findings("context", similarity(labels, D_geo), (table, xr.Dataset(
+        {"matched": (("item", "item_b"), D_top)}), None), minimum=3)
+    cell, cell_vs_geometry, activation, activation_vs_geometry = found
+    assert cell.verdict == "agrees"  # "did not cluster strongly by architecture"
+    assert activation.verdict == "agrees"  # "but did cluster based on activation"
+    assert cell_vs_geometry.verdict == "agrees" and "jackknife" in cell_vs_geometry.uncertainty
 
 
-def test_classical_mds_zeroes_missing_dimensions():
-    # collinear points have one dimension; the others are exactly zero at any scale, not
-    # square roots of rounding-level eigenvalues (once seen as 3e-8 in a CI run)
-    for seed, scale in enumerate([1e-3, 1.0, 7.0, 1e3]):
-        x = np.random.default_rng(seed).normal(size=(6, 1)) * scale
-        embedded = classical_mds(squareform(pdist(x)), 3)
-        assert np.all(embedded[:, 1:] == 0.0)
-        assert np.allclose(squareform(pdist(embedded)), squareform(pdist(x)), rtol=1e-9, atol=1e-12 * scale)
+def flipflop_table(n_points, n_stable):
+    n_points = np.asarray(n_points)
+    mode = pd.Series(n_points).mode().iloc[0]
+    return pd.DataFrame({"n_points": n_points, "n_stable": n_stable, "modal": n_points == mode,
+                         "n_slow": 0}), None, None
+
+
+def test_flipflop_counts():
+    good = flipflop_findings(flipflop_table([27] * 19 + [25], [8] * 20), minimum=3)
+    assert verdicts(good) == ["agrees", "agrees"]  # 8 corners; 5 % set aside
+    bad = flipflop_findings(flipflop_table([27] * 10 + [25] * 6 + [23] * 4, [8] * 12 + [7] * 8), minimum=3)
+    assert verdicts(bad) == ["agrees", "does not agree"]  # 50 % set aside: the interval is above 10 %
+    assert verdicts(flipflop_findings(flipflop_table([27, 27], [8, 8]), minimum=3)) == ["not testable at this size"]
+
+
+def sine_table(slopes, offsets, n=4):
+    rows = []
+    for (cell, act), slope in slopes.items():
+        for k in range(n):
+            for w in np.linspace(0.1, 0.6, 11):
+                rows.append({"group": cell + act, "cell": cell, "activation": act, "network_id": k,
+                             "input_frequency": w,
+                             "linear_frequency": slope * w + offsets[(cell, act)] + 1e-3 * np.sin(7 * k + 3 * w)})
+    return None, None, pd.DataFrame(rows)
+
+
+def test_sine_slopes_and_systematic_offsets():
+    found = sine_findings(sine_table({("gru", "tanh"): 1.0, ("lstm", "tanh"): 0.6},
+                                     {("gru", "tanh"): 0.01, ("lstm", "tanh"): -0.01}), minimum=3)
+    assert verdicts(found) == ["agrees", "does not agree", "agrees"]
+    same = sine_findings(sine_table({("gru", "tanh"): 1.0, ("lstm", "tanh"): 1.0},
+                                    {("gru", "tanh"): 0.0, ("lstm", "tanh"): 0.0}), minimum=3)
+    assert same[-1].verdict == "does not agree"  # no systematic offset between configurations
+
+
+def integration_table(near_one: dict, modes: dict, n=5):
+    rows = [{"group": cell, "network_id": k, "cell": cell, "activation": "tanh", "context": c,
+             "mean_near_one": near_one[cell] + 0.1 * k, "modes_for_90pct": modes[cell]}
+            for cell in near_one for k in range(n) for c in (0, 1)]
+    return None, None, pd.DataFrame(rows)
+
+
+def test_context_gated_cells_use_more_slow_modes():
+    found = context_findings(integration_table({"vanilla": 1.0, "gru": 4.0, "lstm": 6.0},
+                                               {"vanilla": 1, "gru": 3, "lstm": 5}), minimum=3)
+    assert verdicts(found) == ["agrees", "agrees", "agrees"]
+    flat = context_findings(integration_table({"vanilla": 1.0, "gru": 1.0}, {"vanilla": 2, "gru": 2}), minimum=3)
+    assert verdicts(flat) == ["does not agree", "does not agree", "does not agree"]
+
+
+def test_trained_relu_closer_to_untrained_relu_than_to_trained_tanh():
+    labels = population([("vanilla", "relu"), ("vanilla", "tanh")], 5, trained=(True, False))
+    close = distances(labels, lambda l: l.activation + np.where(l.activation == "tanh", l.trained.astype(str), ""),
+                      0.2)
+    assert verdicts(untrained_findings(*similarity(labels, close), minimum=3)) == ["agrees"]
+    far = distances(labels, lambda l: l.trained.astype(str), 0.2)  # trained networks together
+    assert verdicts(untrained_findings(*similarity(labels, far), minimum=3)) == ["does not agree"]

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rnnpop.dynamics import eigen_decomposition, find_fixed_points, transition_graph
+from rnnpop.dynamics import eigen_decomposition, find_fixed_points, slow_q, transition_graph
 
 
 def test_affine_map_fixed_point_jacobian_and_eigen_decomposition():
@@ -132,3 +132,31 @@ def test_population_search_equals_one_network_at_a_time():
         order_a, order_b = np.lexsort(together[k].states.T), np.lexsort(alone.states.T)
         np.testing.assert_allclose(together[k].states[order_a], alone.states[order_b], atol=1e-5)
         np.testing.assert_array_equal(together[k].n_unstable[order_a], alone.n_unstable[order_b])
+
+
+def test_a_line_attractor_yields_slow_points_along_the_line():
+    """A linear map with one eigenvalue 0.9999 (along v) and 0.5 elsewhere: its only
+    exact fixed point is 0, but every point on the line through v is very slow."""
+    v = np.array([1.0, 1.0, 0.0]) / np.sqrt(2)
+    basis = np.linalg.qr(np.stack([v, [1.0, -1.0, 0.0], [0.0, 0.0, 1.0]], 1))[0]
+    A = basis @ np.diag([0.9999, 0.5, 0.5]) @ basis.T
+    step = lambda h, x: jnp.asarray(A, jnp.float32) @ h  # noqa: E731
+    along = np.linspace(-1.0, 1.0, 41)
+    starts = along[:, None] * v + 0.01 * np.random.default_rng(0).normal(size=(41, 3))
+    q_slow = slow_q(starts, n_steps=100, fraction=0.05)
+    found = find_fixed_points(step, starts, np.zeros(1), q_slow=q_slow)
+    position = found.states @ v
+    assert position.min() < -0.8 and position.max() > 0.8  # the whole line, not only its exact point
+    assert np.allclose(found.states - position[:, None] * v, 0.0, atol=1e-4)  # on the line
+    assert np.all(found.q <= q_slow)
+    np.testing.assert_array_equal(found.is_slow, found.q > 1e-10)
+    assert found.is_slow[np.abs(position) > 0.2].all()  # far from 0 the points are slow, not exact
+    exact_only = find_fixed_points(step, starts, np.zeros(1))
+    assert not exact_only.is_slow.any() and np.all(np.abs(exact_only.states @ v) < 0.15)
+
+
+def test_slow_q_is_a_fraction_of_the_spread_per_trial():
+    states = np.array([[1.0, 0.0], [-1.0, 0.0]])  # RMS spread 1
+    q = slow_q(states, n_steps=50, fraction=0.1)
+    assert q == pytest.approx(0.5 * (0.1 / 50) ** 2)
+    assert slow_q(3.0 * states, n_steps=50, fraction=0.1) == pytest.approx(9 * q)  # scales with the states

@@ -1,9 +1,11 @@
+import itertools
+
 import numpy as np
 import pytest
 
 from rnnpop.dynamics import (count_near_one, eigen_decomposition, graph_distance, matched_graph_distance,
                              mode_zeroing_integration, nearest_neighbour_graph, oscillation_frequency,
-                             readout_order)
+                             readout_order, snap)
 
 
 def rotation(theta, radius=1.0):
@@ -69,3 +71,37 @@ def test_nearest_neighbour_graph_of_points_on_a_line_is_a_chain():
     for i in range(3):
         expected[i, i + 1] = expected[i + 1, i] = 1
     np.testing.assert_array_equal(G, expected)
+
+
+def flipflop_like(seed, noise):
+    """27 fixed points with readouts near {-1, 0, 1}^3 (noise added), shuffled, and a
+    transition graph defined on the noise-free readouts (each point's edges go to the
+    corners its zero coordinates can fall to)."""
+    rng = np.random.default_rng(seed)
+    clean = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=3)))
+    graph = np.zeros((27, 27))
+    for i, r in enumerate(clean):
+        targets = [j for j, c in enumerate(clean) if np.all(c != 0) and np.all((r == 0) | (r == c))]
+        graph[i, targets] = 1.0 / len(targets)
+    perm = rng.permutation(27)
+    return clean[perm] + noise * rng.normal(size=(27, 3)), graph[np.ix_(perm, perm)]
+
+
+def test_identical_topologies_with_perturbed_readouts_have_distance_zero():
+    ordered = []
+    for seed in range(4):
+        readouts, graph = flipflop_like(seed, noise=0.05)
+        order = readout_order(readouts, grid=(-1.0, 0.0, 1.0))
+        ordered.append((graph[np.ix_(order, order)], snap(readouts[order], (-1.0, 0.0, 1.0))))
+    for graph, nodes in ordered[1:]:
+        assert graph_distance(ordered[0][0], graph) == 0.0
+        assert matched_graph_distance(ordered[0][0], ordered[0][1], graph, nodes) == 0.0
+    # ordered by the raw readouts instead, noise of this size reorders the saddles near 0
+    raw = [flipflop_like(seed, noise=0.05) for seed in range(4)]
+    raw_graphs = [g[np.ix_(o, o)] for (r, g), o in ((x, readout_order(x[0])) for x in raw)]
+    assert max(graph_distance(raw_graphs[0], g) for g in raw_graphs[1:]) > 0
+
+
+def test_snap_to_the_nearest_grid_value():
+    np.testing.assert_array_equal(snap(np.array([[0.4, -0.6, 0.51, 3.0]]), (-1.0, 0.0, 1.0)), [[0, -1, 1, 1]])
+    np.testing.assert_array_equal(snap(np.array([[0.4]]), None), [[0.4]])

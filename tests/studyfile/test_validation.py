@@ -27,8 +27,18 @@ def test_good_study_resolves_with_explicit_defaults():
     assert [g.group_id for g in study.groups()] == ["flipflop-vanilla-tanh-8"]
     assert study.networks_per_group == 3
     resolved = study.to_dict()
-    assert resolved["tasks"]["flipflop"] == {"n_bits": 3, "n_time": 100, "p_flip": 0.05}
+    assert resolved["tasks"]["flipflop"] == {"n_bits": 3, "n_time": 100, "p_flip": 0.05, "initial_pulse": True}
+    assert resolved["grid"]["configurations"] == ["vanilla-tanh"]
+    assert resolved["analysis"]["max_relative_loss"] == 0.05 and resolved["analysis"]["lstm_state"] == "hidden"
     assert parse_study(resolved).to_dict() == resolved
+
+
+def test_configurations_give_the_papers_two_views():
+    study = parse_study(variant("grid", {"tasks": ["flipflop"], "units": [8], "l2": [0.0], "configurations": [
+        "vanilla-tanh", "gru-tanh", "vanilla-relu"]}))
+    assert [g.group_id for g in study.groups()] == ["flipflop-vanilla-tanh-8", "flipflop-gru-tanh-8",
+                                                   "flipflop-vanilla-relu-8"]
+    assert study.cells == ("vanilla", "gru") and study.activations == ("tanh", "relu")
 
 
 @pytest.mark.parametrize("path,value,message", [
@@ -51,6 +61,13 @@ def test_good_study_resolves_with_explicit_defaults():
     ("tasks.flipflop", {"p_flip": 2.0}, "tasks.flipflop.*p_flip"),
     ("tasks.sine", {}, "tasks.sine"),
     ("name", "../escape", "name"),
+    ("grid.configurations", ["gru-sigmoid"], "grid.configurations.*allowed.*gru-tanh"),
+    ("grid.configurations", ["gru-tanh"], "replaces grid.cells"),
+    ("tasks.flipflop", {"initial_pulse": "yes"}, "tasks.flipflop.*initial_pulse"),
+    ("analysis.lstm_state", "cell", "analysis.lstm_state.*hidden"),
+    ("analysis.max_relative_loss", 0.0, "analysis.max_relative_loss"),
+    ("analysis.min_networks", 1, "analysis.min_networks"),
+    ("analysis.slow_fraction", -0.1, "analysis.slow_fraction"),
 ])
 def test_invalid_fields_are_named(path, value, message):
     with pytest.raises(StudyError, match=message):

@@ -1,13 +1,14 @@
 """The dynamics stage over a run store: fixed points, linearisations, transition graphs.
 
-Per group, for every usable seed network and every task condition (the static input
+Per group, for every analysed seed network and every task condition (the static input
 of ``task.conditions()``), fixed points are searched from states sampled on the
-network's own probe trajectories plus noise (as in the paper). Stored per group under
+network's own probe trajectories plus noise (as in the paper), exact and slow points
+both kept (``slow`` marks the approximate ones). Stored per group under
 ``analysis/dynamics/<group>/``: ``points.parquet`` (one row per fixed point: network,
-condition, q, stability, readout, oscillation frequency, eigenvalues near 1),
+condition, q, slow, stability, readout, oscillation frequency, eigenvalues near 1),
 ``arrays.zarr`` (states and eigenvalues, rows aligned with the table) and, for the
 flip-flop, ``transitions.parquet`` (network, source, target, probability; points in
-readout order).
+readout order, readouts snapped to the task's ``readout_grid`` first).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 import zarr
 
 from ..dynamics import (FixedPoints, count_near_one, find_population_fixed_points, mode_zeroing_integration,
-                        oscillation_frequency, readout_order, transition_graph)
+                        oscillation_frequency, readout_order, slow_q, transition_graph)
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from ._stage import Progress, group_states
@@ -45,25 +46,30 @@ def group_fixed_points(networks, task, trajectories: np.ndarray, settings: Analy
     ``result[k][c]`` for network k and condition c. ``trajectories (N, trials, time,
     units)`` seed each network's initial states (``seeds (N,)``); the search is vmapped
     across the networks."""
+    if len(trajectories) == 0:
+        return []
     starts = np.stack([initial_states(t, settings.n_initial_states, noise=settings.initial_noise, seed=s)
                        for t, s in zip(trajectories, seeds)])
+    q_slow = (np.array([slow_q(t, task.n_time, settings.slow_fraction) for t in trajectories])
+              if settings.slow_fraction > 0 else None)
     per_condition = [find_population_fixed_points(_network_step, networks, starts, condition,
-                                                  q_threshold=settings.q_threshold)
+                                                  q_threshold=settings.q_threshold, q_slow=q_slow)
                      for condition in task.conditions()]
     return [list(points) for points in zip(*per_condition)]
 
 
-def _rows(net, points: FixedPoints, network: int, condition: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _rows(net, points: FixedPoints, network: int, condition: int, grid) -> tuple[pd.DataFrame, np.ndarray]:
     readout = np.asarray(net.readout(points.states)) if len(points) else np.zeros((0, net.w_out.shape[0]))
-    order = readout_order(readout)
+    order = readout_order(readout, grid)
+    readout = readout[order]
     frame = pd.DataFrame({
         "network": network, "condition": condition, "point": np.arange(len(points)),
-        "q": points.q[order], "n_unstable": points.n_unstable[order], "stable": points.is_stable[order],
+        "q": points.q[order], "slow": points.is_slow[order], "n_unstable": points.n_unstable[order], "stable": points.is_stable[order],
         "frequency": oscillation_frequency(points.eigenvalues[order]) if len(points) else [],
         "near_one": count_near_one(points.eigenvalues[order]) if len(points) else [],
     })
     for k in range(readout.shape[1]):
-        frame[f"readout_{k}"] = readout[order, k]
+        frame[f"readout_{k}"] = readout[:, k]
     return frame, order
 
 
@@ -94,7 +100,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     for k, network in enumerate(index):
         net = jax.tree_util.tree_map(lambda x: x[network], trained)
         for condition, points in enumerate(found[k]):
-            frame, order = _rows(net, points, int(network), condition)
+            frame, order = _rows(net, points, int(network), condition, plan.task.readout_grid)
             tables.append(frame)
             arrays["states"].append(points.states[order])
             arrays["eigenvalues"].append(points.eigenvalues[order])
@@ -106,7 +112,8 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
                 src, dst = np.nonzero(graph)
                 transitions.append(pd.DataFrame({"network": int(network), "source": src, "target": dst,
                                                  "probability": graph[src, dst]}))
-    table = pd.concat(tables, ignore_index=True)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+        columns=["network", "condition", "point", "q", "slow", "n_unstable", "stable", "frequency", "near_one"])
     with atomic_directory(path, {"group": group_id, "seconds": time.perf_counter() - start}) as tmp:
         table.to_parquet(tmp / "points.parquet", index=False)
         root = zarr.open_group(str(tmp / "arrays.zarr"), mode="w")

@@ -1,7 +1,12 @@
-"""The paper's claims, measured on a stored population (the report's findings table).
+"""The paper's claims, tested on a stored population (the report's findings table).
 
-The functions on arrays are the definitions; :func:`study_findings` applies them to the
-analyses stored in a run (similarity, dynamics, topology) and returns one row per claim.
+Each row quotes a claim of Maheswaranathan et al. (2019), names the statistic, gives
+its value, its uncertainty or null, the networks it rests on (n), and a verdict:
+"agrees", "does not agree", "inconclusive" (the interval straddles the claim) or
+"not testable at this size" (too few analysed networks: fewer than the study's
+``analysis.min_networks`` per label, or too few labels). Geometry is judged in the
+paper's two views: cell type among tanh networks, activation among vanilla networks,
+with the same statistic on the untrained networks as the control.
 """
 
 from __future__ import annotations
@@ -10,11 +15,20 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import silhouette_score
+from scipy import stats
 
 from ..store import RunStore
 from ._stage import stored_similarity
+from ._statistics import (bootstrap_interval, interval_verdict, jackknife, linear_fit, modal_fraction,
+                          permutation_test, silhouette, wilson_interval)
 from ._topology_stage import load_topology
+
+NOT_TESTABLE = "not testable at this size"
+ALPHA = 0.05
+SLOPE_TOLERANCE = 0.1
+"""The sine claim "good alignment" is taken as a slope within 1 ± 0.1 (95 % interval)."""
+SET_ASIDE_LIMIT = 0.10
+"""The paper discarded "less than 10 % of the population" for a non-modal fixed-point count."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,164 +36,341 @@ class Finding:
     """One claim of the paper and what this run measured."""
 
     task: str
-    claim: str
-    paper: str
+    claim: str  # the paper's words and figure
+    statistic: str
     measured: str
-    agrees: bool | None  # None: not measurable on this population
+    uncertainty: str  # interval or null
+    n: str  # the networks it rests on
+    verdict: str
 
 
-def silhouette(D: np.ndarray, labels) -> float:
-    """Mean silhouette of ``labels (N,)`` on the precomputed distances ``D (N, N)``:
-    1 for tight, well separated clusters, about 0 for none; NaN when there are fewer
-    than two labels or no label with two members."""
-    labels = np.asarray(labels)
-    n_labels = len(set(labels.tolist()))
-    if n_labels < 2 or n_labels >= len(labels):
-        return float("nan")
-    D = np.asarray(D, np.float64)
-    D = np.maximum((D + D.T) / 2, 0.0)
-    np.fill_diagonal(D, 0.0)
-    return float(silhouette_score(D, labels, metric="precomputed"))
+@dataclasses.dataclass(frozen=True)
+class View:
+    """One of the paper's two views: ``label`` compared among networks with ``fixed``."""
+
+    label: str  # "cell" or "activation"
+    fixed: str  # the column held fixed
+    value: str  # its value
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} among {self.value} networks"
 
 
-def modal_fraction(counts) -> tuple[int, float]:
-    """``(modal value, fraction of items with it)`` of ``counts (N,)``."""
-    counts = np.asarray(counts)
-    if counts.size == 0:
-        return 0, float("nan")
-    values, n = np.unique(counts, return_counts=True)
-    return int(values[np.argmax(n)]), float(n.max() / counts.size)
-
-
-def linear_fit(x, y) -> tuple[float, float, float]:
-    """Least-squares ``y ≈ slope · x + intercept``: ``(slope, intercept, R²)``."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if len(x) < 2 or np.ptp(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (slope * x + intercept)
-    total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else float("nan")
-    return float(slope), float(intercept), float(r2)
-
-
-def block_mean(D: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
-    """Mean of ``D[rows][:, cols]`` over distinct pairs (the diagonal left out)."""
-    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
-    block = np.asarray(D, np.float64)[np.ix_(rows, cols)]
-    mask = rows[:, None] != cols[None, :]
-    return float(block[mask].mean()) if mask.any() else float("nan")
-
-
-def trained_untrained_gap(D: np.ndarray, labels: pd.DataFrame) -> tuple[float, float, str]:
-    """Fig. 4: ``(trained–untrained distance within a configuration, trained–trained
-    distance across configurations, what the configurations are)``.
-
-    With vanilla networks of both activations the configurations are the activations
-    of the vanilla networks (the paper's comparison); otherwise the cell types.
-    ``labels`` columns: ``cell``, ``activation``, ``trained``.
-    """
-    trained = labels.trained.to_numpy(bool)
-    vanilla = (labels.cell == "vanilla").to_numpy()
-    if vanilla.any() and labels.activation[vanilla].nunique() >= 2:
-        key, scope, what = labels.activation.to_numpy(), vanilla, "vanilla activations"
-    else:
-        key, scope, what = (labels.cell + "-" + labels.activation).to_numpy(), np.ones(len(labels), bool), "cells"
-    within = [block_mean(D, scope & trained & (key == k), scope & ~trained & (key == k)) for k in np.unique(key[scope])]
-    across = [block_mean(D, scope & trained & (key == a), scope & trained & (key == b))
-              for a in np.unique(key[scope]) for b in np.unique(key[scope]) if a < b]
-    return float(np.nanmean(within)) if within else float("nan"), \
-        float(np.nanmean(across)) if across else float("nan"), what
-
-
-def _fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+VIEWS = (View("cell", "activation", "tanh"), View("activation", "cell", "vanilla"))
 
 
 def study_findings(store: RunStore) -> pd.DataFrame:
-    """One row per measured claim (columns of :class:`Finding`), from the stored analyses."""
+    """One row per tested claim (columns of :class:`Finding`), from the stored analyses."""
     findings: list[Finding] = []
+    minimum = store.study.analysis.min_networks
     for task in store.study.tasks:
-        findings += _geometry_findings(store, task.name)
-        findings += _topology_findings(store, task.name)
+        similarity = stored_similarity(store, task.name)
+        topology = load_topology(store, task.name)
+        findings += geometry_findings(task.name, similarity, minimum)
+        findings += topology_findings(task.name, similarity, topology, minimum)
+        if topology is not None:
+            findings += TASK_FINDINGS[task.name](topology, minimum)
+        if task.name == "context" and similarity is not None:
+            findings += untrained_findings(*similarity, minimum)
     return pd.DataFrame([dataclasses.asdict(f) for f in findings],
                         columns=[f.name for f in dataclasses.fields(Finding)])
 
 
-def _geometry_findings(store: RunStore, task: str) -> list[Finding]:
-    stored = stored_similarity(store, task)
-    if stored is None:
+def _units(labels: pd.DataFrame) -> np.ndarray:
+    return (labels.group + "/" + labels.network_id.astype(str)).to_numpy()
+
+
+def view_items(labels: pd.DataFrame, view: View, minimum: int) -> tuple[np.ndarray, str, list[str]]:
+    """``(mask, n, dropped)``: the items of ``view`` whose label has at least ``minimum``
+    networks, the networks per label as text, and the labels left out for too few."""
+    in_view = (labels[view.fixed] == view.value).to_numpy()
+    units = _units(labels)
+    counts = {k: len(set(units[in_view & (labels[view.label] == k).to_numpy()]))
+              for k in pd.unique(labels[view.label][in_view])}
+    kept = [k for k, c in counts.items() if c >= minimum]
+    mask = in_view & labels[view.label].isin(kept).to_numpy()
+    n = ", ".join(f"{k} {c}" for k, c in counts.items()) or "none"
+    return mask, n, [k for k in counts if k not in kept]
+
+
+def _clusters(D, labels: pd.DataFrame, view: View, minimum: int, seed: int = 0):
+    """``(silhouette, p, n text, testable)`` of ``view`` on ``D`` over ``labels``' items."""
+    mask, n, dropped = view_items(labels, view, minimum)
+    if len(pd.unique(labels[view.label][mask])) < 2:
+        return float("nan"), float("nan"), n, False
+    sub = np.asarray(D)[np.ix_(mask, mask)]
+    s, p = permutation_test(sub, labels[view.label].to_numpy()[mask], units=_units(labels)[mask], seed=seed)
+    if dropped:
+        n += f" (too few: {', '.join(dropped)})"
+    return s, p, n, True
+
+
+def _p(p: float) -> str:
+    return "–" if not np.isfinite(p) else f"p = {p:.3f}"
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+GEOMETRY_CLAIMS = {
+    "cell": "\u201crepresentational geometry is sensitive to model architecture (Figs. 1-3)\u201d",
+    "activation": "\u201cthe geometry of neural representations varies considerably across RNNs with different "
+                  "nonlinearities\u201d (Figs. 1d, 2c, 3c)",
+}
+
+
+def geometry_findings(task: str, similarity, minimum: int) -> list[Finding]:
+    """Silhouette of the view's labels on each metric's distances, with a label
+    permutation p-value; the untrained networks' silhouette as the control."""
+    if similarity is None:
         return []
-    data, labels = stored
+    data, labels = similarity
     trained = labels.trained.to_numpy(bool)
     out = []
-    topology = load_topology(store, task)
-    configuration = (labels.cell + "-" + labels.activation).to_numpy()
-    geometry = {}
     for metric in data.attrs["metrics"]:
-        D = data[metric].values[np.ix_(trained, trained)]
-        scores = {name: silhouette(D, values[trained]) for name, values in
-                  (("configuration", configuration), ("cell", labels.cell.to_numpy()),
-                   ("activation", labels.activation.to_numpy()))}
-        geometry[metric] = scores["configuration"]
-        best = max((v for v in scores.values() if np.isfinite(v)), default=float("nan"))
-        out.append(Finding(task, f"geometry ({metric}) clusters by architecture",
-                           "clear clusters by cell and by activation (Figs. 1c, 2c, 3c)",
-                           "silhouette by " + ", ".join(f"{k} {_fmt(v)}" for k, v in scores.items()),
-                           None if not np.isfinite(best) else bool(best > 0.25)))
-        within, across, what = trained_untrained_gap(data[metric].values, labels)
-        if np.isfinite(within) and np.isfinite(across):
-            out.append(Finding(task, f"trained vs. untrained ({metric})",
-                               "trained–untrained distance of one configuration can be below the trained–trained "
-                               "distance across configurations (Fig. 4, vanilla relu vs. tanh)",
-                               f"trained–untrained {_fmt(within, 3)} vs. trained–trained across {what} "
-                               f"{_fmt(across, 3)}", bool(within < across)))
-    if topology is not None:
-        table, distances, _ = topology
-        s = silhouette(distances["matched"].values, (table.cell + "-" + table.activation).to_numpy())
-        reference = max((v for v in geometry.values() if np.isfinite(v)), default=float("nan"))
-        out.append(Finding(task, "topology does not cluster by architecture",
-                           "fixed-point topology is shared across architectures (Figs. 1f, 2e, 3d)",
-                           f"silhouette by configuration on matched-graph distances {_fmt(s)} "
-                           f"(geometry: {_fmt(reference)})",
-                           None if not (np.isfinite(s) and np.isfinite(reference))
-                           else bool(s < 0.25 and s < reference)))
+        D = data[metric].values
+        for view in VIEWS:
+            s, p, n, ok = _clusters(D[np.ix_(trained, trained)], labels[trained].reset_index(drop=True), view, minimum)
+            su, pu, _, _ = (_clusters(D[np.ix_(~trained, ~trained)], labels[~trained].reset_index(drop=True), view,
+                                      minimum) if (~trained).any() else (np.nan, np.nan, "", False))
+            verdict = NOT_TESTABLE if not ok else "agrees" if s > 0 and p < ALPHA else "does not agree"
+            out.append(Finding(task, GEOMETRY_CLAIMS[view.label],
+                               f"silhouette of {view.name}, {metric.upper()} distances",
+                               f"{_f(s)} (untrained: {_f(su)})", f"{_p(p)} (untrained: {_p(pu)}); 999 label permutations",
+                               n, verdict))
     return out
 
 
-def _topology_findings(store: RunStore, task: str) -> list[Finding]:
-    topology = load_topology(store, task)
+TOPOLOGY_CLAIMS = {
+    "flipflop": ("\u201call architectures converge to very similar solutions as shown by an MDS embedding of the "
+                 "fixed point graph\u201d (Fig. 1f)", {"cell": False, "activation": False}),
+    "sine": ("\u201cEmbeddings of the topological structure of the input-dependent fixed points did not reveal any "
+             "structure that systematically varied by architecture or activation\u201d (Fig. 2e)",
+             {"cell": False, "activation": False}),
+    "context": ("\u201cThe MDS summary plot did not cluster strongly by architecture, but did cluster based on "
+                "activation\u201d (Fig. 3d)", {"cell": False, "activation": True}),
+}
+
+
+def topology_findings(task: str, similarity, topology, minimum: int) -> list[Finding]:
+    """Per view: the silhouette of topology (matched-graph) distances with its
+    permutation p, the claim's direction; then the paper's comparison, topology
+    clusters less than geometry: SVCCA silhouette − topology silhouette on the same
+    networks with a leave-one-network-out (jackknife) 95 % interval."""
     if topology is None:
         return []
-    table, _, per_task = topology
+    table, distances, _ = topology
+    claim, clusters = TOPOLOGY_CLAIMS[task]
+    D = distances["matched"].values
     out = []
-    if task == "flipflop":
-        mode, fraction = modal_fraction(table.n_stable)
-        out.append(Finding(task, "stable fixed points of the 3-bit flip-flop",
-                           "8 stable fixed points (the cube's corners) in every architecture (Fig. 1d)",
-                           f"modal count {mode} in {fraction:.0%} of {len(table)} networks; "
-                           f"{int((table.n_stable == 8).sum())} networks with exactly 8", mode == 8))
-        points_mode, points_fraction = modal_fraction(table.n_points)
-        out.append(Finding(task, "fixed-point count (stable and unstable)",
-                           "networks with a non-modal count are set aside from the graph comparison",
-                           f"modal count {points_mode} in {points_fraction:.0%}; "
-                           f"{int((~table.modal).sum())} set aside", None))
-    elif task == "sine":
-        for (cell, activation), rows in per_task.groupby(["cell", "activation"]):
-            slope, _, r2 = linear_fit(rows.input_frequency, rows.linear_frequency)
-            out.append(Finding(task, f"linearised frequency tracks the input ({cell}-{activation})",
-                               "linear-model frequency ≈ input frequency for every architecture (Fig. 2d, 2f)",
-                               f"slope {_fmt(slope)}, R² {_fmt(r2)}",
-                               None if not np.isfinite(r2) else bool(r2 > 0.8 and 0.5 < slope < 1.5)))
-    elif task == "context":
-        for (cell, activation), rows in per_task.groupby(["cell", "activation"]):
-            near = float(rows.mean_near_one.mean())
-            out.append(Finding(task, f"slow modes of the line attractor ({cell}-{activation})",
-                               "about one eigenvalue within 0.05 of 1 per fixed point, in every architecture "
-                               "(Fig. 3e); a few modes carry the integration (Fig. 3f)",
-                               f"{near:.2f} eigenvalues within 0.05 of 1 per point; "
-                               f"median modes for 90% of the integral {int(rows.modes_for_90pct.median())}",
-                               bool(0.5 <= near <= 3.0)))
+    for view in VIEWS:
+        s, p, n, ok = _clusters(D, table, view, minimum)
+        significant = s > 0 and p < ALPHA
+        verdict = NOT_TESTABLE if not ok else "agrees" if significant == clusters[view.label] else "does not agree"
+        out.append(Finding(task, claim, f"silhouette of {view.name}, matched-graph topology distances",
+                           _f(s), _p(p) + "; 999 permutations of network labels", n, verdict))
+        if similarity is not None:
+            out.append(_less_than_geometry(task, similarity, table, D, view, minimum))
+    return out
+
+
+def _less_than_geometry(task, similarity, table, D_topology, view: View, minimum: int) -> Finding:
+    data, labels = similarity
+    trained = labels.trained.to_numpy(bool)
+    geo_labels = labels[trained].reset_index(drop=True)
+    metric = "svcca" if "svcca" in data.attrs["metrics"] else data.attrs["metrics"][0]
+    D_geometry = data[metric].values[np.ix_(trained, trained)]
+    geo_mask, _, _ = view_items(geo_labels, view, minimum)
+    top_mask, n, _ = view_items(table, view, minimum)
+    geo_units, top_units = _units(geo_labels), _units(table)
+    shared = np.intersect1d(geo_units[geo_mask], top_units[top_mask])
+    geo_mask &= np.isin(geo_units, shared)
+    top_mask &= np.isin(top_units, shared)
+    claim = ("\u201cthe fixed point topologies show far less variation across networks than the representations "
+             "do\u201d (Fig. 1f, 2e, 3d)")
+    statistic = f"silhouette of {view.name}: {metric.upper()} geometry − topology, same networks"
+    if len(pd.unique(geo_labels[view.label][geo_mask])) < 2:
+        return Finding(task, claim, statistic, "n/a", "–", n, NOT_TESTABLE)
+
+    def difference(keep_units: np.ndarray) -> float:
+        g = geo_mask & np.isin(geo_units, keep_units)
+        t = top_mask & np.isin(top_units, keep_units)
+        return (silhouette(D_geometry[np.ix_(g, g)], geo_labels[view.label].to_numpy()[g])
+                - silhouette(D_topology[np.ix_(t, t)], table[view.label].to_numpy()[t]))
+
+    estimate, se = jackknife(lambda keep: difference(shared[keep]), shared)
+    low, high = estimate - 1.96 * se, estimate + 1.96 * se
+    verdict = interval_verdict(low, high, 0.0, np.inf)
+    return Finding(task, claim, statistic, _f(estimate), f"95 % jackknife interval [{_f(low)}, {_f(high)}]",
+                   f"{len(shared)} networks", verdict)
+
+
+def flipflop_findings(topology, minimum: int) -> list[Finding]:
+    """The stable corners (modal stable count) and the paper's set-aside fraction."""
+    table, _, _ = topology
+    n = len(table)
+    if n < minimum:
+        return [Finding("flipflop", "fixed-point counts", "–", "–", "–", f"{n} networks", NOT_TESTABLE)]
+    corners = 8  # 2**3: the paper's 3-bit task
+    mode, fraction = modal_fraction(table.n_stable)
+    exact = int((table.n_stable == corners).sum())
+    low, high = wilson_interval(exact, n)
+    out = [Finding("flipflop", "\u201cthe resulting trajectories roughly trace out the corners of a three-dimensional "
+                   "cube\u201d: one stable fixed point per corner (Fig. 1b, 1e)",
+                   "modal number of stable fixed points; share of networks with exactly 8",
+                   f"mode {mode} ({fraction:.0%}); {exact} of {n} with 8 ({exact / n:.0%})",
+                   f"share with 8: 95 % Wilson [{low:.0%}, {high:.0%}]", f"{n} networks",
+                   "agrees" if mode == corners else "does not agree")]
+    points_mode, _ = modal_fraction(table.n_points)
+    aside = int((~table.modal).sum())
+    low, high = wilson_interval(aside, n)
+    verdict = ("agrees" if aside / n <= SET_ASIDE_LIMIT else
+               "does not agree" if low > SET_ASIDE_LIMIT else "inconclusive")
+    slow = f"; {int(table.n_slow.sum())} slow points in all" if "n_slow" in table else ""
+    out.append(Finding("flipflop", "\u201cNetworks with different numbers of fixed points than the modal number were "
+                       "discarded (less than 10% of the population)\u201d (footnote 3)",
+                       "share of networks whose total count (exact and slow) is not the modal count",
+                       f"modal total {points_mode}; {aside} of {n} set aside ({aside / n:.0%}){slow}",
+                       f"95 % Wilson [{low:.0%}, {high:.0%}]", f"{n} networks", verdict))
+    return out
+
+
+def _per_configuration(frame: pd.DataFrame):
+    return frame.groupby(["cell", "activation"], sort=False)
+
+
+def sine_findings(topology, minimum: int) -> list[Finding]:
+    """Per configuration: the linear frequency against the input frequency (slope with
+    a jackknife interval over networks, intercept, R²); across configurations: the
+    per-network mean offset (Kruskal–Wallis), the systematic differences of Fig. 2f."""
+    _, _, frequencies = topology
+    out = []
+    offsets = []
+    claim = ("\u201cWe compared the frequency of the linear model to the input frequency and found generally good "
+             "alignment\u201d (Fig. 2d, 2f)")
+    for (cell, activation), rows in _per_configuration(frequencies):
+        networks = rows.network_id.to_numpy()
+        n = len(np.unique(rows.group + "/" + rows.network_id.astype(str)))
+        statistic = f"{cell}-{activation}: slope of linear vs input frequency (1 ± {SLOPE_TOLERANCE})"
+        if n < minimum:
+            out.append(Finding("sine", claim, statistic, "–", "–", f"{n} networks", NOT_TESTABLE))
+            continue
+        slope, intercept, r2 = linear_fit(rows.input_frequency, rows.linear_frequency)
+        _, se = jackknife(lambda keep: linear_fit(rows.input_frequency[keep], rows.linear_frequency[keep])[0],
+                          networks)
+        low, high = slope - 1.96 * se, slope + 1.96 * se
+        verdict = interval_verdict(low, high, 1 - SLOPE_TOLERANCE, 1 + SLOPE_TOLERANCE)
+        out.append(Finding("sine", claim, statistic, f"slope {_f(slope)}, intercept {_f(intercept, 3)}, R² {_f(r2)}",
+                           f"slope 95 % jackknife [{_f(low)}, {_f(high)}]", f"{n} networks", verdict))
+        per_network = (rows.linear_frequency - rows.input_frequency).groupby(rows.network_id).mean().dropna()
+        offsets.append((f"{cell}-{activation}", per_network.to_numpy()))
+    offsets = [(name, values) for name, values in offsets if len(values) >= minimum]
+    claim = ("\u201cWe averaged the linear frequency across all networks within architecture or activation and found "
+             "small, but systematic differences\u201d (Fig. 2f)")
+    if len(offsets) < 2:
+        out.append(Finding("sine", claim, "Kruskal–Wallis on per-network mean offsets", "–", "–",
+                           f"{len(offsets)} configurations testable", NOT_TESTABLE))
+    else:
+        h, p = stats.kruskal(*[values for _, values in offsets])
+        out.append(Finding("sine", claim, "mean offset (linear − input frequency, rad/step) per configuration; "
+                           "Kruskal–Wallis across them",
+                           "; ".join(f"{name} {np.mean(v):+.4f}" for name, v in offsets), f"H = {h:.2f}, {_p(p)}",
+                           ", ".join(f"{name} {len(v)}" for name, v in offsets),
+                           "agrees" if p < ALPHA else "does not agree"))
+    return out
+
+
+def context_findings(topology, minimum: int) -> list[Finding]:
+    """Gated cells use more slow modes than vanilla ones (Fig. 3e–f): per-network mean
+    eigenvalues within 0.05 of 1 and modes for 90 % of the integral, gated vs vanilla
+    (tanh networks, one-sided Mann–Whitney U); the vanilla network's single mode."""
+    _, _, integration = topology
+    tanh = integration[integration.activation == "tanh"]
+    per_network = tanh.groupby(["group", "network_id", "cell"], as_index=False)[
+        ["mean_near_one", "modes_for_90pct"]].mean()
+    vanilla = per_network[per_network.cell == "vanilla"]
+    gated = per_network[per_network.cell != "vanilla"]
+    n = f"vanilla {len(vanilla)}, gated {len(gated)} (tanh)"
+    out = []
+    for column, claim, what in (
+            ("mean_near_one", "\u201cthe gated architectures had many more eigenvalues near 1\u201d (Fig. 3e)",
+             "eigenvalues within 0.05 of 1 per fixed point"),
+            ("modes_for_90pct", "\u201c[the networks] systematically vary by architecture in terms of the number of "
+             "modes they employ\u201d, the gated ones more (Fig. 3e–f)", "modes for 90 % of the integral")):
+        statistic = f"{what}, per network: gated vs vanilla, one-sided Mann–Whitney U"
+        if len(vanilla) < minimum or len(gated) < minimum:
+            out.append(Finding("context", claim, statistic, "–", "–", n, NOT_TESTABLE))
+            continue
+        u, p = stats.mannwhitneyu(gated[column], vanilla[column], alternative="greater")
+        by_cell = per_network.groupby("cell", sort=False)[column].median()
+        out.append(Finding("context", claim, statistic,
+                           "medians: " + ", ".join(f"{c} {v:.2f}" for c, v in by_cell.items()),
+                           f"U = {u:.0f}, {_p(p)}", n, "agrees" if p < ALPHA else "does not agree"))
+    claim = ("\u201cthe vanilla RNN ... integrated the input using a single linear mode with an eigenvalue of 1\u201d "
+             "(Fig. 3e–f)")
+    if len(vanilla) < minimum:
+        out.append(Finding("context", claim, "modal modes for 90 % of the integral", "–", "–", n, NOT_TESTABLE))
+    else:
+        one = int((vanilla.modes_for_90pct.round() == 1).sum())
+        low, high = wilson_interval(one, len(vanilla))
+        mode, _ = modal_fraction(vanilla.modes_for_90pct.round().astype(int))
+        out.append(Finding("context", claim, "vanilla networks (tanh) whose slowest mode alone gives 90 % of the "
+                           "integral", f"{one} of {len(vanilla)}; modal number of modes {mode}",
+                           f"95 % Wilson [{low:.0%}, {high:.0%}]", f"{len(vanilla)} networks",
+                           "agrees" if mode == 1 else "does not agree"))
+    return out
+
+
+TASK_FINDINGS = {"flipflop": flipflop_findings, "sine": sine_findings, "context": context_findings}
+
+
+def untrained_gap(D: np.ndarray, labels: pd.DataFrame, *, seed: int = 0,
+                  n_resamples: int = 2000) -> tuple[float, float, float, int, int]:
+    """Fig. 4 on vanilla networks: mean distance between trained and untrained relu
+    networks minus mean distance between trained relu and trained tanh networks, with
+    a bootstrap 95 % interval (networks resampled within each activation; a relu
+    network's trained and untrained forms stay together). Returns ``(difference, low,
+    high, n relu, n tanh)``; negative: trained relu is closer to untrained relu."""
+    vanilla = (labels.cell == "vanilla").to_numpy()
+    ids = labels.group.astype(str) + "/" + labels.network_id.astype(str)
+    trained = labels.trained.to_numpy(bool)
+    relu = vanilla & (labels.activation == "relu").to_numpy()
+    tanh = vanilla & (labels.activation == "tanh").to_numpy()
+    relu_ids = np.unique(ids[relu & trained])
+    tanh_ids = np.unique(ids[tanh & trained])
+    untrained_of = {key: i for i, key in enumerate(ids) if not trained[i]}
+    trained_of = {key: i for i, key in enumerate(ids) if trained[i]}
+    D = np.asarray(D, np.float64)
+
+    def statistic(rng):
+        r = relu_ids if rng is None else rng.choice(relu_ids, len(relu_ids))
+        t = tanh_ids if rng is None else rng.choice(tanh_ids, len(tanh_ids))
+        a = [trained_of[k] for k in r]
+        b = [untrained_of[k] for k in r if k in untrained_of]
+        c = [trained_of[k] for k in t]
+        return D[np.ix_(a, b)].mean() - D[np.ix_(a, c)].mean()
+
+    if len(relu_ids) == 0 or len(tanh_ids) == 0 or not any(k in untrained_of for k in relu_ids):
+        return float("nan"), float("nan"), float("nan"), len(relu_ids), len(tanh_ids)
+    estimate, low, high = bootstrap_interval(statistic, n_resamples=n_resamples, seed=seed)
+    return estimate, low, high, len(relu_ids), len(tanh_ids)
+
+
+def untrained_findings(data, labels: pd.DataFrame, minimum: int) -> list[Finding]:
+    """Fig. 4 on the context task's inputs, per metric."""
+    out = []
+    claim = ("\u201cthe average canonical correlation between trained and untrained networks can be larger than "
+             "between trained RNNs with different nonlinearities\u201d (Fig. 4, vanilla relu and tanh)")
+    for metric in data.attrs["metrics"]:
+        estimate, low, high, n_relu, n_tanh = untrained_gap(data[metric].values, labels)
+        n = f"vanilla relu {n_relu}, vanilla tanh {n_tanh}"
+        statistic = (f"{metric.upper()}: mean distance trained relu–untrained relu minus trained relu–trained tanh")
+        if min(n_relu, n_tanh) < minimum or not np.isfinite(estimate):
+            out.append(Finding("context", claim, statistic, "–", "–", n, NOT_TESTABLE))
+            continue
+        out.append(Finding("context", claim, statistic, f"{estimate:+.3f}",
+                           f"95 % bootstrap [{low:+.3f}, {high:+.3f}]", n,
+                           interval_verdict(low, high, -np.inf, 0.0)))
     return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import numpy as np
@@ -11,16 +9,13 @@ import numpy as np
 from ..models import Network
 from ..tasks import Task
 
-PROBE_SEED = 1_000_003
-"""The probe batch is the same for every network and every study."""
-
-
-def probe_inputs(task: Task, n_samples: int = 1000, *, seed: int = PROBE_SEED) -> np.ndarray:
-    """A fixed, seeded probe batch ``(n_trials, n_time, n_inputs)`` with at least
-    ``n_samples`` trial×time samples (``ceil(n_samples / n_time)`` trials)."""
+def probe_inputs(task: Task, n_samples: int = 2000) -> np.ndarray:
+    """The task's probe ``(n_trials, n_time, n_inputs)``: at least ``n_samples``
+    trial×time samples covering every condition of the task (``task.probe``), the
+    same for every network and every study."""
     if n_samples <= 0:
         raise ValueError(f"n_samples must be > 0, got {n_samples}")
-    return task.sample(math.ceil(n_samples / task.n_time), seed=seed).inputs
+    return task.probe(n_samples)
 
 
 @eqx.filter_jit

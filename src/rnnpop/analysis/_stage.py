@@ -1,7 +1,7 @@
 """The similarity stage over a run store: representations, distance matrices, MDS.
 
-Per task, every 'seed' network that did not diverge (trained, and the same networks
-untrained when ``untrained``) is run on the task's probe inputs; the states are
+Per task, every analysed seed network (the inclusion rule of ``_inclusion``; trained,
+and the same networks untrained when ``untrained``) is run on the task's probe inputs; the states are
 written per group, then one distance matrix per metric over all of them and an MDS
 map of the trained networks. Each output is a complete-or-absent directory, so the
 stage resumes where it stopped.
@@ -23,6 +23,7 @@ from ..similarity import pairwise
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from ._embedding import mds
+from ._inclusion import included_networks
 from ._representations import probe_inputs, representations
 
 Progress = Callable[[str, int, int], None]
@@ -36,26 +37,37 @@ def network_label(plan, network: int, **extra) -> dict:
 
 
 def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> xr.Dataset:
-    """States on the probe inputs of a group's usable seed networks, computed once and stored.
+    """States on the probe inputs of a group's analysed seed networks, computed once and stored.
 
-    Dataset variables ``trained`` and ``initial`` with dims (network, trial, time, unit);
-    coordinate ``network`` holds the networks' ids within the group.
+    Dataset variables ``trained`` and ``initial`` with dims (network, trial, time, unit)
+    (the whole state: [h; c] for an LSTM); coordinate ``network`` holds the networks'
+    ids within the group.
     """
     path = store.root / "analysis" / "representations" / group_id
     if not is_complete(path):
-        table = store.group_table(group_id)
-        rows = table[(table.phase == "seed") & (table.status == "ok")]
-        index = rows.network.to_numpy()
+        index = included_networks(store.group_table(group_id), settings.max_relative_loss)
         task = store.plan(group_id).task
         inputs = probe_inputs(task, settings.probe_samples)
         data = {}
         for which in ("trained", "initial"):
             nets = jax.tree_util.tree_map(lambda x: x[index], store.networks(group_id, which))
-            data[which] = (("network", "trial", "time", "unit"), representations(nets, inputs))
+            states = (representations(nets, inputs) if len(index) else
+                      np.zeros((0, *inputs.shape[:2], _state_size(store.plan(group_id).spec)), np.float32))
+            data[which] = (("network", "trial", "time", "unit"), states)
         dataset = xr.Dataset(data, coords={"network": index})
         with atomic_directory(path, {"group": group_id}) as tmp:
             dataset.to_zarr(tmp / "states.zarr", zarr_format=3, consolidated=False)
     return xr.open_zarr(path / "states.zarr", consolidated=False).load()
+
+
+def _state_size(spec) -> int:
+    return 2 * spec.n_units if spec.cell == "lstm" else spec.n_units
+
+
+def representation_size(spec, settings: AnalysisSettings) -> int:
+    """How many leading state units are a network's representation: an LSTM's hidden
+    state h alone (``lstm_state = "hidden"``) or the whole state."""
+    return 2 * spec.n_units if spec.cell == "lstm" and settings.lstm_state == "full" else spec.n_units
 
 
 def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None,
@@ -77,9 +89,10 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
         for i, gid in enumerate(groups, 1):
             states = group_states(store, gid, settings)
             plan = store.plan(gid)
+            units = representation_size(plan.spec, settings)
             for which in ("trained", "initial") if settings.untrained else ("trained",):
                 for k, network in enumerate(states.network.values):
-                    reps.append(states[which].values[k].reshape(-1, states.sizes["unit"]))
+                    reps.append(states[which].values[k][..., :units].reshape(-1, units))
                     labels.append(network_label(plan, network, trained=which == "trained"))
             if progress:
                 progress(f"{task.name}: representations", i, len(groups))
@@ -118,8 +131,9 @@ def load_similarity(store: RunStore, task: str) -> xr.Dataset:
 
 def stored_similarity(store: RunStore, task: str) -> tuple[xr.Dataset, pd.DataFrame] | None:
     """``(dataset, labels)`` of a task's finished similarity stage, or ``None``;
-    ``labels`` has one row per network: ``cell``, ``activation``, ``trained``."""
+    ``labels`` has one row per network: ``group``, ``network_id``, ``cell``,
+    ``activation``, ``trained``."""
     if not is_complete(store.root / "analysis" / f"similarity-{task}"):
         return None
     data = load_similarity(store, task)
-    return data, pd.DataFrame({c: data[c].values for c in ("cell", "activation", "trained")})
+    return data, pd.DataFrame({c: data[c].values for c in ("group", "network_id", "cell", "activation", "trained")})

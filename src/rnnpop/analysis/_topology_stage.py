@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour_graph
+from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour_graph, snap
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
@@ -67,7 +67,8 @@ def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
 
 
 def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
-    """Transition graphs (Fig. 1e–f): one item per network, nodes = readouts."""
+    """Transition graphs (Fig. 1e–f): one item per network, nodes = readouts snapped to
+    the task's output values, so equal topologies are at distance 0 whatever the noise."""
     labels, graphs, nodes = [], [], []
     for plan, points, _, transitions in _groups(store, "flipflop"):
         for network, rows in points.groupby("network"):
@@ -75,8 +76,9 @@ def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
             edges = transitions[transitions.network == network]
             graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
             graphs.append(graph)
-            nodes.append(rows.filter(like="readout_").to_numpy())
-            labels.append(network_label(plan, network, n_stable=int(rows.stable.sum())))
+            nodes.append(snap(rows.filter(like="readout_").to_numpy(), plan.task.readout_grid))
+            labels.append(network_label(plan, network, n_stable=int(rows.stable.sum()),
+                                        n_slow=int(rows.slow.sum())))
     return topology_distances(pd.DataFrame(labels), graphs, nodes)
 
 

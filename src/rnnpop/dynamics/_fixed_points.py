@@ -21,7 +21,9 @@ class FixedPoints:
     ``jacobians (M, n, n)`` = d step / d h, ``input_jacobians (M, n, n_in)``,
     ``eigenvalues (M, n)`` complex, sorted by |λ| descending, ``right_eigenvectors
     (M, n, n)`` (columns), ``left_eigenvectors (M, n, n)`` (rows; L·R = I),
-    ``n_unstable (M,)`` = #{|λ| > 1} and ``is_stable (M,)`` (discrete time).
+    ``n_unstable (M,)`` = #{|λ| > 1}, ``is_stable (M,)`` (discrete time) and
+    ``is_slow (M,)``: an approximate point (q above the exact threshold, below the
+    slow one), "not truly fixed but very slow on the time scale of the task".
     """
 
     states: np.ndarray
@@ -34,6 +36,7 @@ class FixedPoints:
     left_eigenvectors: np.ndarray
     n_unstable: np.ndarray
     is_stable: np.ndarray
+    is_slow: np.ndarray
 
     def __len__(self) -> int:
         return len(self.states)
@@ -42,14 +45,20 @@ class FixedPoints:
         return FixedPoints(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
 
     @classmethod
-    def from_states(cls, step: Step, states: np.ndarray, inputs: np.ndarray) -> "FixedPoints":
-        """Linearise ``step`` at the given (fixed) states."""
+    def from_states(cls, step: Step, states: np.ndarray, inputs: np.ndarray, *,
+                    q_threshold: float = 1e-10) -> "FixedPoints":
+        """Linearise ``step`` at the given (fixed or slow) states; points with
+        q > ``q_threshold`` are marked slow."""
         states, inputs = np.asarray(states, np.float32), np.asarray(inputs, np.float32)
         q = np.asarray(_speeds(step, jnp.asarray(states), jnp.asarray(inputs)))
         dh, dx = jacobians(step, states, inputs)
         values, right, left = eigen_decomposition(dh)
         n_unstable = np.sum(np.abs(values) > 1.0, axis=-1)
-        return cls(states, inputs, q, dh, dx, values, right, left, n_unstable, n_unstable == 0)
+        return cls(states, inputs, q, dh, dx, values, right, left, n_unstable, n_unstable == 0, q > q_threshold)
+
+    @property
+    def n_exact(self) -> int:
+        return int(np.sum(~self.is_slow))
 
 
 def _speed(step: Step, h, x):
@@ -123,7 +132,7 @@ def _newton(step, states, inputs, n_steps, damping):
 
 
 def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float = 1e-10,
-                      n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
+                      q_slow: float | None = None, n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
                       newton_damping: float = 1e-6, unique_tolerance: float = 1e-3,
                       outlier_distance: float = 10.0) -> FixedPoints:
     """Fixed points ``h* = step(h*, x)`` reached from ``initial_states (K, n)``.
@@ -131,26 +140,29 @@ def find_fixed_points(step: Step, initial_states, inputs, *, q_threshold: float 
     Minimises q(h) = ½‖step(h, x) − h‖² from every initial state at once with Adam
     (vmapped and jitted), then refines one representative of each cluster of
     candidates with ``newton_steps`` Levenberg–Marquardt steps on ``step(h, x) − h``, so true fixed points (saddles
-    too) are exact to float32 precision. Keeps points with ``q <= q_threshold``
-    (raise it to keep slow points), merges points closer than ``unique_tolerance``
-    (relative to the spread of the initial states) keeping the slowest, and drops
-    points further than ``outlier_distance`` spreads from the initial states' centre.
+    too) are exact to float32 precision and approximate ones settle at a local minimum
+    of q. Keeps exact points (``q <= q_threshold``) and, with ``q_slow``, slow points
+    (``q <= q_slow``, marked ``is_slow``; :func:`slow_q` turns "moves at most a fraction
+    of the states' spread in one trial" into this bound), merges points closer than
+    ``unique_tolerance`` (relative to the spread of the initial states) keeping the
+    slowest, and drops points further than ``outlier_distance`` spreads from the
+    initial states' centre (FixedPointFinder's rule and default).
 
     ``inputs`` is one static input ``(n_in,)`` for all, or ``(K, n_in)``.
 
     Example:
         >>> fps = find_fixed_points(net.step, h0, np.zeros(3))
-        >>> fps.n_unstable   # 0 for stable points, k for k-dimensional saddles
+        >>> fps.n_unstable   # per point: 0 for a stable point, k for a k-dimensional saddle
     """
     states, inputs = _check(initial_states, inputs)
     h = _minimise(step, states, inputs, n_iterations, learning_rate)
     return _finish(step, np.asarray(states), np.asarray(inputs), np.asarray(h), q_threshold=q_threshold,
-                   newton_steps=newton_steps, newton_damping=newton_damping, unique_tolerance=unique_tolerance,
+                   q_slow=q_slow, newton_steps=newton_steps, newton_damping=newton_damping, unique_tolerance=unique_tolerance,
                    outlier_distance=outlier_distance)
 
 
 def find_population_fixed_points(step, networks, initial_states, inputs, *, q_threshold: float = 1e-10,
-                                 n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
+                                 q_slow=None, n_iterations: int = 500, learning_rate: float = 1e-2, newton_steps: int = 20,
                                  newton_damping: float = 1e-6, unique_tolerance: float = 1e-3,
                                  outlier_distance: float = 10.0) -> list[FixedPoints]:
     """:func:`find_fixed_points` for N networks at once: the optimisation is vmapped
@@ -159,16 +171,19 @@ def find_population_fixed_points(step, networks, initial_states, inputs, *, q_th
     ``step(net, h, x) -> h_next`` (a function defined once, e.g. at module level, so it
     compiles once); ``networks`` a pytree with a leading network axis N;
     ``initial_states (N, K, n)``; ``inputs (n_in,)`` for all or ``(N, K, n_in)``.
+    ``q_slow`` is one bound for all or one per network ``(N,)``.
     Returns one :class:`FixedPoints` per network, equal to calling
     :func:`find_fixed_points` on each.
     """
     states, inputs = _check(initial_states, inputs, "N, K")
     h = np.asarray(_minimise_population(step, networks, states, inputs, n_iterations, learning_rate))
+    slow = np.broadcast_to(np.asarray(q_slow if q_slow is not None else np.nan, np.float64), states.shape[:1])
     out = []
     for i in range(states.shape[0]):
         net = jax.tree_util.tree_map(lambda a: a[i] if eqx.is_array(a) else a, networks)
         out.append(_finish(jax.tree_util.Partial(step, net), np.asarray(states[i]), np.asarray(inputs[i]), h[i],
-                           q_threshold=q_threshold, newton_steps=newton_steps, newton_damping=newton_damping,
+                           q_threshold=q_threshold, q_slow=None if np.isnan(slow[i]) else float(slow[i]),
+                           newton_steps=newton_steps, newton_damping=newton_damping,
                            unique_tolerance=unique_tolerance, outlier_distance=outlier_distance))
     return out
 
@@ -188,7 +203,16 @@ def _check(initial_states, inputs, lead: str = "K"):
     return states, inputs
 
 
-def _finish(step, states: np.ndarray, inputs: np.ndarray, h: np.ndarray, *, q_threshold, newton_steps,
+def slow_q(trajectories: np.ndarray, n_steps: int, fraction: float) -> float:
+    """The q below which a point is slow: at speed ``sqrt(2q)`` per step, ``n_steps``
+    steps (a trial) move the state by at most ``fraction`` of the RMS spread of
+    ``trajectories (..., n)`` about their mean: ``q = ½ (fraction · spread / n_steps)²``."""
+    flat = np.asarray(trajectories, np.float64).reshape(-1, np.shape(trajectories)[-1])
+    spread = np.sqrt(np.mean(np.sum((flat - flat.mean(axis=0)) ** 2, axis=1)))
+    return float(0.5 * (fraction * spread / n_steps) ** 2)
+
+
+def _finish(step, states: np.ndarray, inputs: np.ndarray, h: np.ndarray, *, q_threshold, q_slow, newton_steps,
             newton_damping, unique_tolerance, outlier_distance) -> FixedPoints:
     """Refine the optimised candidates ``h (K, n)`` and keep the unique fixed points."""
     centre, spread = states.mean(axis=0), _spread(states)
@@ -202,10 +226,10 @@ def _finish(step, states: np.ndarray, inputs: np.ndarray, h: np.ndarray, *, q_th
         x = x[picked]
     q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
     inliers = np.linalg.norm(h - centre, axis=1) <= outlier_distance * spread
-    keep = inliers & (q <= q_threshold) & np.isfinite(q)
+    keep = inliers & (q <= max(q_threshold, q_slow or 0.0)) & np.isfinite(q)
     h, x, q = h[keep], x[keep], q[keep]
     order = _unique(h, x, q, tolerance)
-    return FixedPoints.from_states(step, h[order], x[order])
+    return FixedPoints.from_states(step, h[order], x[order], q_threshold=q_threshold)
 
 
 def _spread(states: np.ndarray) -> float:

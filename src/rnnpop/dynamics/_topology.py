@@ -6,11 +6,24 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 
-def readout_order(readouts: np.ndarray, decimals: int = 3) -> np.ndarray:
+def snap(readouts: np.ndarray, grid) -> np.ndarray:
+    """Each entry of ``readouts (M, n_out)`` replaced by the nearest value of ``grid``
+    (e.g. the flip-flop's −1, 0, +1); unchanged when ``grid`` is None."""
+    readouts = np.asarray(readouts, np.float64)
+    if grid is None:
+        return readouts
+    grid = np.asarray(grid, np.float64)
+    return grid[np.argmin(np.abs(readouts[..., None] - grid), axis=-1)]
+
+
+def readout_order(readouts: np.ndarray, grid=None, decimals: int = 3) -> np.ndarray:
     """Permutation sorting fixed points lexicographically by their readout ``(M, n_out)``
-    (first output first), rounded to ``decimals`` so noise does not reorder ties."""
-    rounded = np.round(np.asarray(readouts), decimals)
-    return np.lexsort(rounded.T[::-1])
+    (first output first; the paper's ordering). With ``grid`` the readouts are first
+    snapped to it (:func:`snap`), so readouts equal up to precision share a key and
+    noise cannot swap them; ties are broken by the readouts rounded to ``decimals``."""
+    readouts = np.asarray(readouts)
+    keys = np.concatenate([snap(readouts, grid), np.round(readouts, decimals)], axis=1) if len(readouts) else readouts
+    return np.lexsort(keys.T[::-1])
 
 
 def graph_distance(a: np.ndarray, b: np.ndarray) -> float:

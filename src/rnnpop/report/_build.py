@@ -11,7 +11,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from ..analysis import study_findings
+from ..analysis import inclusion, study_findings
 from ..store import RunStore, VisionStore, hardware, read_manifest
 from ._figures import task_figures
 
@@ -30,17 +30,21 @@ def _manifests(store: RunStore, table: pd.DataFrame) -> dict[str, dict]:
 
 def _population(store: RunStore, table: pd.DataFrame, manifests: dict[str, dict]) -> pd.DataFrame:
     rows = []
+    settings = store.study.analysis
     for plan in store.study.groups():
         gid = plan.group_id
         manifest = manifests.get(gid)
         group = table[table.group == gid] if not table.empty else table
-        seeds = group[group.phase == "seed"] if len(group) else group
+        seeds = inclusion(group, settings.max_relative_loss) if len(group) else group
+        analysed = int(seeds.included.sum()) if len(seeds) else 0
         rows.append({
             "group": gid, "task": plan.task.name, "cell": plan.spec.cell, "activation": plan.spec.activation,
             "units": plan.spec.n_units, "state": "done" if manifest else "todo",
             "networks": len(group), "diverged": int((group.status == "diverged").sum()) if len(group) else 0,
             "baseline loss": float(group.baseline_loss.iloc[0]) if len(group) else np.nan,
-            "median val. loss (seeds)": float(seeds.validation_loss.median()) if len(seeds) else np.nan,
+            "median val. loss / baseline (seeds)": float(seeds.relative_loss.median()) if len(seeds) else np.nan,
+            "seeds analysed": f"{analysed} of {len(seeds)}" + (" (too few)" if manifest and analysed < settings.min_networks
+                                                               else ""),
             "train seconds": float(manifest["seconds"]) if manifest else np.nan,
         })
     return pd.DataFrame(rows)
@@ -66,18 +70,28 @@ def _hardware(manifests: dict[str, dict]) -> str:
 def _set_aside(store: RunStore, table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if not table.empty:
-        for r in table[table.status == "diverged"].itertuples():
+        search = table[(table.phase != "seed") & (table.status == "diverged")]
+        for r in search.itertuples():
             rows.append({"task": r.task, "group": r.group, "network": int(r.network), "phase": r.phase,
-                         "why": "diverged during training"})
+                         "seed": int(r.seed), "why": "diverged during training (a search draw, never analysed)"})
+        seeds = inclusion(table, store.study.analysis.max_relative_loss)
+        for r in seeds[~seeds.included].itertuples():
+            rows.append({"task": r.task, "group": r.group, "network": int(r.network), "phase": r.phase,
+                         "seed": int(r.seed), "why": r.why + "; not analysed"})
     for task in store.study.tasks:
         path = store.root / "analysis" / f"topology-{task.name}" / "networks.parquet"
         if path.exists():
             networks = pd.read_parquet(path)
             for r in networks[~networks.modal].itertuples():
                 rows.append({"task": task.name, "group": r.group, "network": int(r.network_id), "phase": "seed",
-                             "why": f"{r.n_points} fixed points, not the modal count (left out of the paper's "
+                             "seed": _seed_of(table, r.group, r.network_id), "why": f"{r.n_points} fixed points, not the modal count (left out of the paper's "
                                     "graph distance; kept in the matched-graph distance)"})
-    return pd.DataFrame(rows, columns=["task", "group", "network", "phase", "why"])
+    return pd.DataFrame(rows, columns=["task", "group", "network", "phase", "seed", "why"])
+
+
+def _seed_of(table: pd.DataFrame, group: str, network: int) -> int:
+    row = table[(table.group == group) & (table.network == network)]
+    return int(row.seed.iloc[0]) if len(row) else -1
 
 
 def _html_table(frame: pd.DataFrame) -> str:
@@ -112,7 +126,7 @@ def build_report(store, path: str | Path | None = None) -> Path:
             figures.append({"title": item.title, "caption": item.caption, "src": _png(item.figure)})
         sections.append({"task": task.name, "figures": figures})
     findings = study_findings(store)
-    findings_view = findings.assign(agrees=findings.agrees.map({True: "yes", False: "no", None: "–"}))
+    findings_view = findings
     environment = jinja2.Environment(loader=jinja2.PackageLoader("rnnpop.report", "templates"),
                                      autoescape=jinja2.select_autoescape(["html", "j2"]))
     text = environment.get_template("report.html.j2").render(

@@ -63,8 +63,9 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
         if not (store.root / "analysis" / "representations" / gid).exists():
             continue
         data = group_states(store, gid, settings)
-        k = 0
-        states[cell] = data["trained"].values[k]
+        if data.sizes["network"] == 0:  # every network of the group was set aside
+            continue
+        states[cell] = data["trained"].values[0]
         found = first[cell]
         if found is not None and task == "context":
             _, points, arrays, sel, _ = found

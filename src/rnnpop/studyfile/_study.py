@@ -18,9 +18,10 @@ _TOP = ["kind", "name", "seed", "grid", "search", "train", "tasks", "analysis", 
 KINDS = ("universality", "vision")
 _CLUSTER = ["kind", "queue", "account", "cores", "processes", "memory", "gpus", "walltime", "jobs",
             "job_directives", "prologue", "log_directory"]
-_ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "dynamics", "n_initial_states",
-             "initial_noise", "q_threshold"]
-_GRID = ["tasks", "cells", "activations", "units", "l2"]
+_ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "lstm_state", "max_relative_loss",
+             "min_networks", "dynamics", "n_initial_states", "initial_noise", "q_threshold", "slow_fraction"]
+_GRID = ["tasks", "cells", "activations", "configurations", "units", "l2"]
+LSTM_STATES = ("hidden", "full")
 _SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
 _TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size"]
 
@@ -58,21 +59,38 @@ class ClusterSettings:
 
 @dataclasses.dataclass(frozen=True)
 class AnalysisSettings:
-    """What ``rnnpop analyse`` computes: similarity ``metrics`` (distances between the
-    representations of every seed network of a task, plus MDS), on ``probe_samples``
-    trial×time samples of the task's fixed probe batch, SVCCA keeping ``variance``,
-    with the untrained networks too when ``untrained``; with ``dynamics``, fixed points
-    from ``n_initial_states`` states on each network's probe trajectories plus
-    ``initial_noise`` × the units' spread, kept where q <= ``q_threshold``."""
+    """What ``rnnpop analyse`` computes, and on which networks.
+
+    The analysed networks are the seed networks that did not diverge and whose
+    validation loss is at most ``max_relative_loss`` × the task's constant-output loss
+    (5 %: they explain at least 95 % of the targets' variance); the others are set
+    aside, with the reason, and a configuration with fewer than ``min_networks`` left
+    is reported as not testable.
+
+    Similarity ``metrics`` (distances between the representations of every analysed
+    network of a task, plus MDS) are computed on the task's probe (``probe_samples``
+    trial×time samples at least, every condition covered), SVCCA keeping
+    ``variance``, with the same networks untrained too when ``untrained``; an LSTM's
+    representation is its hidden state h (``lstm_state = "hidden"``, the vector the
+    readout sees, as large as every other cell's) or [h; c] (``"full"``). With
+    ``dynamics``, fixed points are sought from ``n_initial_states`` states on each
+    network's probe trajectories plus ``initial_noise`` × the units' spread; a point
+    is exact where q <= ``q_threshold`` and slow (kept too, as in the paper) where, at
+    its speed, one trial would move the state by at most ``slow_fraction`` of the
+    trajectories' RMS spread."""
 
     metrics: tuple[str, ...] = ("svcca", "cka")
-    probe_samples: int = 1000
+    probe_samples: int = 2000
     variance: float = 0.95
     untrained: bool = True
+    lstm_state: str = "hidden"
+    max_relative_loss: float = 0.05
+    min_networks: int = 3
     dynamics: bool = True
     n_initial_states: int = 256
     initial_noise: float = 0.1
     q_threshold: float = 1e-10
+    slow_fraction: float = 0.05
     seed: int = 0
 
 
@@ -88,8 +106,7 @@ class Study:
     name: str
     seed: int
     tasks: tuple[Task, ...]
-    cells: tuple[str, ...]
-    activations: tuple[str, ...]
+    configurations: tuple[tuple[str, str], ...]  # (cell, activation)
     units: tuple[int, ...]
     l2: tuple[float, ...]
     n_search: int
@@ -101,7 +118,15 @@ class Study:
 
     def groups(self) -> list[GroupPlan]:
         return [GroupPlan(task, GroupSpec(cell, act, n))
-                for task in self.tasks for cell in self.cells for act in self.activations for n in self.units]
+                for task in self.tasks for cell, act in self.configurations for n in self.units]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(cell for cell, _ in self.configurations))
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(act for _, act in self.configurations))
 
     @property
     def networks_per_group(self) -> int:
@@ -113,17 +138,16 @@ class Study:
                  if k in _TRAIN and v is not None}
         return {
             "name": self.name, "seed": self.seed,
-            "grid": {"tasks": [t.name for t in self.tasks], "cells": list(self.cells),
-                     "activations": list(self.activations), "units": list(self.units), "l2": list(self.l2)},
+            "grid": {"tasks": [t.name for t in self.tasks],
+                     "configurations": [f"{cell}-{act}" for cell, act in self.configurations],
+                     "units": list(self.units), "l2": list(self.l2)},
             "search": {"n_search": self.n_search, "n_seeds": self.n_seeds,
                        **{k: list(v) for k, v in dataclasses.asdict(self.search).items()}},
             "train": train,
             "tasks": {t.name: {f.name: getattr(t, f.name) for f in dataclasses.fields(t) if f.init}
                       for t in self.tasks},
-            "analysis": {"similarity": list(self.analysis.metrics), "probe_samples": self.analysis.probe_samples,
-                         "variance": self.analysis.variance, "untrained": self.analysis.untrained,
-                         "dynamics": self.analysis.dynamics, "n_initial_states": self.analysis.n_initial_states,
-                         "initial_noise": self.analysis.initial_noise, "q_threshold": self.analysis.q_threshold},
+            "analysis": {("similarity" if k == "metrics" else k): (list(v) if isinstance(v, tuple) else v)
+                         for k, v in dataclasses.asdict(self.analysis).items() if k != "seed"},
             **({"cluster": {k: (list(v) if isinstance(v, tuple) else v)
                             for k, v in dataclasses.asdict(self.cluster).items() if v is not None}}
                if self.cluster is not None else {}),
@@ -169,8 +193,7 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
     return Study(
         name=name, seed=seed,
         tasks=tuple(_task(n, get_table(task_options, n, "tasks")) for n in task_names),
-        cells=choice_list(grid.get("cells", list(CELLS)), "grid.cells", list(CELLS)),
-        activations=choice_list(grid.get("activations", list(ACTIVATIONS)), "grid.activations", list(ACTIVATIONS)),
+        configurations=_configurations(grid),
         units=tuple(dict.fromkeys(positive_int(u, "grid.units") for u in non_empty_list(grid.get("units", [64, 128, 256]), "grid.units"))),
         l2=tuple(dict.fromkeys(number(v, "grid.l2", low=0.0) for v in non_empty_list(grid.get("l2", [1e-5, 1e-4, 1e-3, 1e-2]), "grid.l2"))),
         n_search=positive_int(search.get("n_search", 8), "search.n_search"),
@@ -180,6 +203,20 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
         analysis=_analysis(get_table(data, "analysis", ""), seed),
         cluster=_cluster(get_table(data, "cluster", "")) if "cluster" in data else None,
     )
+
+
+def _configurations(grid: dict) -> tuple[tuple[str, str], ...]:
+    """``grid.configurations`` ("cell-activation" names), or every cell × activation."""
+    if "configurations" not in grid:
+        cells = choice_list(grid.get("cells", list(CELLS)), "grid.cells", list(CELLS))
+        activations = choice_list(grid.get("activations", list(ACTIVATIONS)), "grid.activations", list(ACTIVATIONS))
+        return tuple((c, a) for c in cells for a in activations)
+    allowed = [f"{c}-{a}" for c in CELLS for a in ACTIVATIONS]
+    names = choice_list(grid["configurations"], "grid.configurations", allowed)
+    both = [k for k in ("cells", "activations") if k in grid]
+    if both:
+        raise StudyError(f"grid.configurations replaces grid.{both[0]}; give one or the other")
+    return tuple(tuple(name.split("-")) for name in names)
 
 
 def _cluster(section: dict) -> ClusterSettings:
@@ -217,14 +254,28 @@ def _analysis(section: dict, seed: int) -> AnalysisSettings:
     for flag in ("untrained", "dynamics"):
         if not isinstance(section.get(flag, True), bool):
             raise StudyError(f"analysis.{flag} must be true or false, got {section[flag]!r}")
+    default = AnalysisSettings()
+    lstm_state = section.get("lstm_state", default.lstm_state)
+    if lstm_state not in LSTM_STATES:
+        raise StudyError(f"analysis.lstm_state: unknown value {lstm_state!r}; allowed: {list(LSTM_STATES)}")
     return AnalysisSettings(
-        metrics=choice_list(section.get("similarity", ["svcca", "cka"]), "analysis.similarity", list(METRICS)),
-        probe_samples=positive_int(section.get("probe_samples", 1000), "analysis.probe_samples"),
-        variance=number(section.get("variance", 0.95), "analysis.variance", low=0.0, low_open=True, high=1.0),
-        untrained=section.get("untrained", True), dynamics=section.get("dynamics", True),
-        n_initial_states=positive_int(section.get("n_initial_states", 256), "analysis.n_initial_states"),
-        initial_noise=number(section.get("initial_noise", 0.1), "analysis.initial_noise", low=0.0),
-        q_threshold=number(section.get("q_threshold", 1e-10), "analysis.q_threshold", low=0.0, low_open=True),
+        metrics=choice_list(section.get("similarity", list(default.metrics)), "analysis.similarity", list(METRICS)),
+        probe_samples=positive_int(section.get("probe_samples", default.probe_samples), "analysis.probe_samples"),
+        variance=number(section.get("variance", default.variance), "analysis.variance", low=0.0, low_open=True,
+                        high=1.0),
+        untrained=section.get("untrained", True), lstm_state=lstm_state,
+        max_relative_loss=number(section.get("max_relative_loss", default.max_relative_loss),
+                                 "analysis.max_relative_loss", low=0.0, low_open=True),
+        min_networks=positive_int(section.get("min_networks", default.min_networks), "analysis.min_networks",
+                                  minimum=2),
+        dynamics=section.get("dynamics", True),
+        n_initial_states=positive_int(section.get("n_initial_states", default.n_initial_states),
+                                      "analysis.n_initial_states"),
+        initial_noise=number(section.get("initial_noise", default.initial_noise), "analysis.initial_noise", low=0.0),
+        q_threshold=number(section.get("q_threshold", default.q_threshold), "analysis.q_threshold", low=0.0,
+                           low_open=True),
+        slow_fraction=number(section.get("slow_fraction", default.slow_fraction), "analysis.slow_fraction",
+                             low=0.0),
         seed=seed,
     )
 

@@ -9,6 +9,10 @@ import jax
 import numpy as np
 
 
+PROBE_SEED = 1_000_003
+"""Seeds the random parts of every task's probe: the same probe for every network and study."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Batch:
     """One batch of trials, as float32 NumPy arrays.
@@ -30,6 +34,11 @@ class Task(Protocol):
 
     ``generate(key, batch_size)`` is the JAX definition (traceable, used inside the
     jitted trainer); ``sample(batch_size, seed)`` is the same batch as NumPy arrays.
+    ``conditions()`` are the static inputs under which fixed points are sought;
+    ``probe(n_samples)`` the inputs ``(trials, time, n_inputs)``, at least ``n_samples``
+    trial×time samples covering every condition, on which networks are compared;
+    ``readout_grid`` the output values fixed-point readouts snap to when points are
+    ordered (``None``: order by the raw readout).
     """
 
     name: str
@@ -46,6 +55,11 @@ class Task(Protocol):
     def sample(self, batch_size: int, seed: int) -> Batch: ...
 
     def conditions(self) -> np.ndarray: ...
+
+    def probe(self, n_samples: int) -> np.ndarray: ...
+
+    @property
+    def readout_grid(self) -> tuple[float, ...] | None: ...
 
 
 def sample_batch(task: Task, batch_size: int, seed: int) -> Batch:

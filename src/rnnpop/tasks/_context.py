@@ -66,3 +66,24 @@ class ContextIntegration:
         """Static input of each context, ``(n_contexts, 2·n_contexts)``: streams zero."""
         eye = np.eye(self.n_contexts, dtype=np.float32)
         return np.concatenate([np.zeros_like(eye), eye], axis=1)
+
+    def probe(self, n_samples: int) -> np.ndarray:
+        """The probe inputs ``(n_trials, n_time, 2·n_contexts)``: every context × every
+        combination of stream biases μ from a grid of g values evenly spaced over
+        [−1, 1] (g ≥ 3, the smallest giving at least ``n_samples`` samples), without
+        noise, so the trajectories are the condition averages of Mante et al. (2013):
+        ``n_trials = n_contexts · g**n_contexts``.
+        """
+        per_grid = n_samples / (self.n_time * self.n_contexts)
+        g = 3
+        while g**self.n_contexts < per_grid:
+            g += 1
+        grid = np.linspace(-1.0, 1.0, g)
+        biases = np.stack(np.meshgrid(*[grid] * self.n_contexts, indexing="ij"), -1).reshape(-1, self.n_contexts)
+        trials = [np.concatenate([mu / self.n_time, np.eye(self.n_contexts)[c]])
+                  for c in range(self.n_contexts) for mu in biases]
+        return np.repeat(np.asarray(trials, np.float32)[:, None, :], self.n_time, axis=1)
+
+    @property
+    def readout_grid(self) -> None:
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -64,3 +65,19 @@ class SineWave:
     def conditions(self) -> np.ndarray:
         """Static input of each frequency, ``(n_frequencies, 1)``."""
         return (self.frequencies / self.omega_max)[:, None].astype(np.float32)
+
+    def probe(self, n_samples: int) -> np.ndarray:
+        """The probe inputs ``(n_trials, n_time, 1)``: one whole trial per frequency of
+        a grid that refines the task's by a factor k (``k·(n_frequencies − 1) + 1``
+        values, every trained frequency among them), k the smallest giving at least
+        ``n_samples`` samples. The task is deterministic given ω, so a finer grid, not
+        repeated trials, is what adds samples.
+        """
+        refine = max(1, math.ceil((math.ceil(n_samples / self.n_time) - 1) / max(self.n_frequencies - 1, 1)))
+        omega = np.linspace(self.omega_min, self.omega_max, refine * (self.n_frequencies - 1) + 1)
+        values = (omega / self.omega_max).astype(np.float32)
+        return np.broadcast_to(values[:, None, None], (len(values), self.n_time, 1)).copy()
+
+    @property
+    def readout_grid(self) -> None:
+        return None
