@@ -55,7 +55,7 @@ def test_geometry_without_structure_does_not_agree_and_too_few_is_not_testable()
 
 def test_context_topology_by_activation_and_less_than_geometry():
     labels = population(VIEWS, 5)
-    table = labels.drop(columns="trained")
+    table = labels.drop(columns="trained").assign(modal=True)
     # topology: clusters by activation only; geometry: by every configuration, tightly
     D_top = distances(table, lambda l: l.activation, 0.5, seed=1)
     D_geo = distances(labels, lambda l: l.cell + l.activation, 0.1, seed=2)

@@ -24,7 +24,7 @@ STUDY = {
     "search": {"n_search": 2, "n_seeds": 2, "learning_rate": [0.01, 0.1], "momentum": [0.5, 0.9]},
     "train": {"n_iterations": 60, "log_every": 20, "batch_size": 16, "validation_size": 32},
     "tasks": {"flipflop": {"n_time": 20}},
-    "analysis": {"similarity": ["cka"], "probe_samples": 100, "untrained": False, "dynamics": False},
+    "analysis": {"similarity": ["cka"], "probe_samples": 100, "max_relative_loss": 100.0, "untrained": False, "dynamics": False},
 }
 
 

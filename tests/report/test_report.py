@@ -17,7 +17,7 @@ TINY = {
     "train": {"n_iterations": 40, "log_every": 20, "batch_size": 16, "validation_size": 32},
     "tasks": {"flipflop": {"n_time": 20}, "sine": {"n_time": 30, "n_frequencies": 3},
               "context": {"n_time": 20}},
-    "analysis": {"similarity": ["cka"], "probe_samples": 120, "untrained": True, "n_initial_states": 16},
+    "analysis": {"similarity": ["cka"], "probe_samples": 120, "max_relative_loss": 100.0, "untrained": True, "n_initial_states": 16},
 }
 
 

@@ -78,7 +78,7 @@ def study_findings(store: RunStore) -> pd.DataFrame:
 
 
 def _units(labels: pd.DataFrame) -> np.ndarray:
-    return (labels.group + "/" + labels.network_id.astype(str)).to_numpy()
+    return (labels.group.astype(str) + "/" + labels.network_id.astype(str)).to_numpy()
 
 
 def view_items(labels: pd.DataFrame, view: View, minimum: int) -> tuple[np.ndarray, str, list[str]]:
@@ -165,12 +165,17 @@ def topology_findings(task: str, similarity, topology, minimum: int) -> list[Fin
     claim, clusters = TOPOLOGY_CLAIMS[task]
     D = distances["matched"].values
     out = []
+    modal = table[table.modal].reset_index(drop=True)
+    measures = [("matched-graph", table, D)]
+    if task == "flipflop" and "graph" in distances:  # the paper's distance: modal-count networks only
+        measures.append(("the paper's graph", modal, distances["graph"].values))
     for view in VIEWS:
-        s, p, n, ok = _clusters(D, table, view, minimum)
-        significant = s > 0 and p < ALPHA
-        verdict = NOT_TESTABLE if not ok else "agrees" if significant == clusters[view.label] else "does not agree"
-        out.append(Finding(task, claim, f"silhouette of {view.name}, matched-graph topology distances",
-                           _f(s), _p(p) + "; 999 permutations of network labels", n, verdict))
+        for name, items, distance in measures:
+            s, p, n, ok = _clusters(distance, items, view, minimum)
+            significant = s > 0 and p < ALPHA
+            verdict = NOT_TESTABLE if not ok else "agrees" if significant == clusters[view.label] else "does not agree"
+            out.append(Finding(task, claim, f"silhouette of {view.name}, {name} topology distances",
+                               _f(s), _p(p) + "; 999 permutations of network labels", n, verdict))
         if similarity is not None:
             out.append(_less_than_geometry(task, similarity, table, D, view, minimum))
     return out
@@ -252,7 +257,7 @@ def sine_findings(topology, minimum: int) -> list[Finding]:
              "alignment\u201d (Fig. 2d, 2f)")
     for (cell, activation), rows in _per_configuration(frequencies):
         networks = rows.network_id.to_numpy()
-        n = len(np.unique(rows.group + "/" + rows.network_id.astype(str)))
+        n = len(np.unique(_units(rows)))
         statistic = f"{cell}-{activation}: slope of linear vs input frequency (1 ± {SLOPE_TOLERANCE})"
         if n < minimum:
             out.append(Finding("sine", claim, statistic, "–", "–", f"{n} networks", NOT_TESTABLE))

@@ -96,19 +96,21 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
                     labels.append(network_label(plan, network, trained=which == "trained"))
             if progress:
                 progress(f"{task.name}: representations", i, len(groups))
-        _write_similarity(path, task.name, pd.DataFrame(labels), reps, settings, progress, start)
+        columns = ["group", "cell", "activation", "units", "network_id", "trained"]
+        _write_similarity(path, task.name, pd.DataFrame(labels, columns=columns), reps, settings, progress, start)
 
 
 def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, settings, progress,
                       start: float) -> None:
     variables, attrs = {}, {}
-    trained = labels.trained.to_numpy()
+    trained = labels.trained.to_numpy(bool)
     for metric in settings.metrics:
         def tick(done, total, metric=metric):
             if progress:
                 progress(f"{task}: {metric}", done, total)
 
-        D = pairwise(reps, metric=metric, variance=settings.variance, progress=tick)
+        # a task whose networks were all set aside still gets its (empty) stage
+        D = pairwise(reps, metric=metric, variance=settings.variance, progress=tick) if reps else np.zeros((0, 0))
         variables[metric] = (("network", "network_b"), D)
         embedding, stress = mds(D[np.ix_(trained, trained)], seed=settings.seed)
         variables[f"mds_{metric}"] = (("trained_network", "component"), embedding)

@@ -27,6 +27,8 @@ from ._dynamics_stage import load_dynamics
 from ._embedding import mds
 from ._stage import network_label
 
+LABELS = ["group", "cell", "activation", "units", "network_id"]
+
 
 def _groups(store: RunStore, task: str):
     for plan in store.study.groups():
@@ -54,7 +56,7 @@ def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
         for j in range(i + 1, n):
             matched[i, j] = matched[j, i] = matched_graph_distance(graphs[i], nodes[i], graphs[j], nodes[j])
     keep = np.flatnonzero(table.modal)
-    paper = np.array([[graph_distance(graphs[i], graphs[j]) for j in keep] for i in keep]).reshape(len(keep), -1)
+    paper = np.array([[graph_distance(graphs[i], graphs[j]) for j in keep] for i in keep]).reshape(len(keep), len(keep))
     data = {"matched": (("item", "item_b"), matched), "graph": (("modal_item", "modal_item_b"), paper)}
     attrs = {"modal_count": modal}
     for name, D, dim in (("matched", matched, "item"), ("graph", paper, "modal_item")):
@@ -79,7 +81,7 @@ def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
             nodes.append(snap(rows.filter(like="readout_").to_numpy(), plan.task.readout_grid))
             labels.append(network_label(plan, network, n_stable=int(rows.stable.sum()),
                                         n_slow=int(rows.slow.sum())))
-    return topology_distances(pd.DataFrame(labels), graphs, nodes)
+    return topology_distances(pd.DataFrame(labels, columns=LABELS + ["n_stable", "n_slow"]), graphs, nodes)
 
 
 def line_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset]:
@@ -99,7 +101,7 @@ def line_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset]
             graphs.append(nearest_neighbour_graph(arrays["states"][order]))
             nodes.append(points.loc[order].filter(like="readout_").to_numpy())
             labels.append(network_label(plan, network, condition=int(condition)))
-    return topology_distances(pd.DataFrame(labels), graphs, nodes)
+    return topology_distances(pd.DataFrame(labels, columns=LABELS + ["condition"]), graphs, nodes)
 
 
 def sine_frequencies(store: RunStore) -> pd.DataFrame:
@@ -111,7 +113,8 @@ def sine_frequencies(store: RunStore) -> pd.DataFrame:
             rows.append({"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
                          "network_id": int(network), "input_frequency": float(frequencies[condition]),
                          "linear_frequency": float(slowest.frequency), "n_points": len(group)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["group", "cell", "activation", "network_id", "input_frequency",
+                                       "linear_frequency", "n_points"])
 
 
 def context_integration(store: RunStore) -> pd.DataFrame:
@@ -125,7 +128,8 @@ def context_integration(store: RunStore) -> pd.DataFrame:
                          "mean_near_one": float(group.near_one.mean()),
                          "full_integral": float(mean_curve[-1]),
                          "modes_for_90pct": int(np.argmax(np.abs(mean_curve) >= 0.9 * abs(mean_curve[-1])))})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["group", "cell", "activation", "network_id", "context", "n_points",
+                                       "mean_near_one", "full_integral", "modes_for_90pct"])
 
 
 def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None:
