@@ -54,10 +54,22 @@ def test_stored_distances_equal_recomputing_from_the_networks(analysed):
 
     states = representations(jax.tree_util.tree_map(lambda x: x[seeds], nets),
                              probe_inputs(analysed.plan(gid).task, 100))
-    reps = [s.reshape(-1, s.shape[-1]) for s in states]
-    assert reps[0].shape[1] == 12  # the LSTM state is [h; c]
+    assert states.shape[-1] == 12  # the LSTM state is [h; c] ...
+    reps = [s[..., :6].reshape(-1, 6) for s in states]  # ... and its representation h (lstm_state = "hidden")
     rows = np.flatnonzero((ds.group.values == gid) & ds.trained.values)
     np.testing.assert_allclose(ds["cka"].values[np.ix_(rows, rows)], pairwise(reps, metric="cka"), atol=1e-6)
+    full = [s.reshape(-1, 12) for s in states]
+    assert not np.allclose(pairwise(full, metric="cka"), pairwise(reps, metric="cka"), atol=1e-3)
+
+
+def test_representation_size_is_the_lstm_hidden_state_or_all_of_it():
+    from rnnpop.analysis._stage import representation_size
+    from rnnpop.studyfile import AnalysisSettings
+    from rnnpop.train import GroupSpec
+
+    assert representation_size(GroupSpec("lstm", "tanh", 8), AnalysisSettings()) == 8
+    assert representation_size(GroupSpec("lstm", "tanh", 8), AnalysisSettings(lstm_state="full")) == 16
+    assert representation_size(GroupSpec("gru", "tanh", 8), AnalysisSettings(lstm_state="full")) == 8
 
 
 def test_stage_resumes_without_recomputing(analysed):

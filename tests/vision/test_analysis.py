@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster
 
-from rnnpop.vision import (accuracy_per_step, continued_evolution, future_class_alignment, norms_by_stability,
-                           readout_linkage, stability_split, step_sizes, winning_cosine)
+from rnnpop.vision import (accuracy_per_step, analysed_groups, continued_evolution, future_class_alignment,
+                           norms_by_stability, readout_linkage, stability_split, step_sizes, winning_cosine)
 
 # hand-made prediction sequences over T = 6 steps
 CASES = [
@@ -74,21 +74,38 @@ def test_winning_cosine_is_lower_for_peripheral_representations():
     np.testing.assert_allclose(cos[1], 1.0 / np.sqrt(1 + 0.81))
 
 
-def test_future_class_alignment_compares_true_class_with_zone_mates_classes():
+def test_future_class_alignment_is_per_pair_of_not_yet_stable_images_in_one_zone():
+    """The authors' definition: pairs (i, j) of images that are not yet stable but will be
+    stable-correct, in the same current zone, with different labels; i's future class
+    against j's true class."""
     W = np.eye(3)
-    labels = np.array([1, 0, 2])
-    # image 0 becomes correct at t = 1 (stable on class 1); at t = 0 it sits in zone 0 with image 1
-    predictions = np.array([[0, 1, 1], [0, 0, 0], [2, 2, 2]])
+    labels = np.array([1, 2, 0, 1])
+    # images 0, 1, 3 sit in zone 0 at t = 0 and become correct at t = 1; image 2 is
+    # correct (class 0) from t = 0, so it is already stable and pairs with nobody
+    predictions = np.array([[0, 1, 1], [0, 2, 2], [0, 0, 0], [0, 1, 1]])
     split = stability_split(predictions, labels)
-    h = np.zeros((3, 3, 3))
-    h[0, 0] = [1.0, 0.8, 0.0]
-    h[0, 1:] = [0.0, 1.0, 0.0]
-    h[1, :] = [1.0, 0.0, 0.0]
-    h[2, :] = [0.0, 0.0, 1.0]
-    future, others = future_class_alignment(h, W, labels, split)
-    norm = np.sqrt(1 + 0.64)
-    assert future[0] == pytest.approx(0.8 / norm) and others[0] == pytest.approx(1.0 / norm)
-    assert np.isnan(future[1]) and np.isnan(others[1])
+    h = np.zeros((4, 3, 3))
+    h[0, 0], h[1, 0], h[2, 0], h[3, 0] = [1, 0.8, 0.1], [1, 0.2, 0.9], [1, 0, 0], [1, 0.5, 0.0]
+    h[:, 1:] = np.eye(3)[labels][:, None]
+    future, others, wins = future_class_alignment(h, W, labels, split)
+    n = np.linalg.norm(h[:, 0], axis=1)
+    # pairs (0, 1), (1, 0), (3, 1), (1, 3); (0, 3) and (3, 0) share a label and are left out
+    own = [0.8 / n[0], 0.9 / n[1], 0.5 / n[3], 0.9 / n[1]]
+    other = [0.1 / n[0], 0.2 / n[1], 0.0 / n[3], 0.2 / n[1]]
+    assert future[0] == pytest.approx(np.mean(own)) and others[0] == pytest.approx(np.mean(other))
+    assert wins[0] == 1.0
+    assert np.isnan(future[1]) and np.isnan(wins[2])  # from t = 1 on, every image is stable
+
+
+def test_t_stable_groups_under_one_percent_of_the_first_are_left_out():
+    T = 4
+    labels = np.zeros(206, int)
+    predictions = np.zeros((206, T), int)
+    predictions[200, 0] = 1  # one image settles at t = 1: 1 < 1 % of the 200 settled at t = 0
+    predictions[201:, :2] = 1  # five settle at t = 2: kept
+    split = stability_split(predictions, labels)
+    kept = analysed_groups(split, 0.01)
+    assert kept[:200].all() and not kept[200] and kept[201:].all()
 
 
 def test_readout_dendrogram_groups_similar_class_vectors():
@@ -107,23 +124,38 @@ def _summary_rows(model, quantity, values, state="trained", t_stable=-1):
              "state": state, "step": s, "t_stable": t_stable, "value": v} for s, v in enumerate(values)]
 
 
-def test_vision_findings_follow_the_stated_thresholds():
+def test_vision_findings_count_networks_and_carry_their_controls():
     import pandas as pd
 
     from rnnpop.analysis import vision_findings
 
     rows = []
-    for model, rising in (("BL-additive-s0", True), ("BT-additive-s0", True), ("B-additive-s0", False)):
-        rows += _summary_rows(model, "accuracy", [0.3, 0.5, 0.6] if rising else [0.4, 0.4, 0.4])
-    model = "BL-additive-s0"
-    rows += _summary_rows(model, "norm_already", [4.0, 4.0, 4.0]) + _summary_rows(model, "norm_later", [3.0, 5.0, 2.0])
-    rows += _summary_rows(model, "cosine_already", [0.5, 0.5, 0.5]) + _summary_rows(model, "cosine_later", [0.6] * 3)
-    rows += _summary_rows(model, "future_true", [0.3, 0.4, np.nan]) + _summary_rows(model, "future_others", [0.1, 0.2, 0.9])
-    rows += _summary_rows(model, "evolution", [0.9, 0.1, 0.1], t_stable=1)  # after t_stable: 0.1 = 2.5 % of 4
-    rows += _summary_rows(model, "evolution", [1.0, 1.0, 1.0], state="untrained", t_stable=1)
-    findings = vision_findings(pd.DataFrame(rows)).set_index("claim").agrees
-    assert findings["recurrent networks become more accurate over time steps"]
-    assert findings["images that settle later have a lower norm"]  # 2 of 3 steps
-    assert not findings["images that settle later lie more peripherally in the readout zones"]
-    assert findings["before settling, h is closer to its future class than to the zone's other classes"]  # NaN skipped
-    assert not findings["representations continue to evolve after correct classification"]  # below 5 % of the norm
+    models = [f"BL-additive-s{k}" for k in range(6)]
+    for k, model in enumerate(models):
+        rows += _summary_rows(model, "accuracy", [0.3, 0.5, 0.6] if k < 5 else [0.6, 0.5, 0.4])
+        rows += _summary_rows(model, "norm_already", [4.0, 4.0, 4.0]) + _summary_rows(model, "norm_later", [3.0, 5.0, 2.0])
+        rows += _summary_rows(model, "norm_incorrect", [5.0, 5.0, 5.0])
+        rows += _summary_rows(model, "cosine_already", [0.5] * 3) + _summary_rows(model, "cosine_later", [0.6] * 3)
+        rows += _summary_rows(model, "cosine_incorrect", [0.4] * 3)
+        rows += _summary_rows(model, "future_wins", [0.9, 0.7, np.nan])
+        for state, norm, step in (("trained", 4.0, 0.1), ("untrained", 4.0, 1.0)):  # 2.5 % vs 25 % of the norm
+            rows += _summary_rows(model, "norm", [norm] * 3, state=state)
+            rows += _summary_rows(model, "evolution", [0.9, step, step], state=state, t_stable=1)
+    rows += _summary_rows("B-additive-s0", "accuracy", [0.4, 0.4, 0.4])  # feedforward: left out
+    found = vision_findings(pd.DataFrame(rows))
+    verdict = dict(zip(found.statistic, found.verdict))
+    measured = dict(zip(found.statistic, found.measured))
+    gain = "last − first step accuracy > 0, per network"
+    assert measured[gain].startswith("5 of 6 networks") and verdict[gain] == "inconclusive"  # p = 0.109
+    assert verdict["mean ‖h_t+1 − h_t‖ after t_stable > 5% of ‖h_t‖"] == "does not agree"  # 2.5 % in all six
+    control = "relative step after t_stable: trained < the same network untrained (same images)"
+    assert verdict[control] == "agrees" and measured[control].startswith("6 of 6")
+    norm = "not-yet-stable images: lower norm than already-stable ones, at most steps"
+    assert verdict[norm] == "agrees"  # 2 of 3 steps in every network: p = 1/64
+    assert verdict["stable-incorrect images: lower norm than already-stable correct ones, at most steps"] == \
+        "does not agree"
+    cosine = "not-yet-stable images: lower cosine with the winning readout vector than already-stable ones, at most steps"
+    assert verdict[cosine] == "does not agree"
+    assert found.verdict.iloc[-1] == "agrees" and "median 80% of pairs" in found.measured.iloc[-1]
+    few = vision_findings(pd.DataFrame([r for r in rows if r["model"] in models[:2]]))
+    assert set(few.verdict) == {"not testable at this size"}

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from rnnpop.vision import BLT, BLTConfig, blt_loss
+from rnnpop.vision._layers import conv
 
 SMALL = dict(widths=(4, 6, 8, 8, 12), image_size=16, n_classes=5, n_steps=4)
 image = jax.random.normal(jax.random.key(1), (3, 16, 16))
@@ -25,16 +26,55 @@ def test_shapes_and_non_negative_pooled_representation():
     assert bool(jnp.all(pooled >= 0))
 
 
-def test_recurrence_wiring_per_variant():
+def test_recurrence_wiring_per_variant_as_the_authors_forward():
+    """v2 (lateral, top-down from v4), v4 (lateral, top-down from it), it (lateral), gap
+    (lateral); v1 only with v1_recurrent, and only gap with lt_position = "last"."""
     assert _recurrent_leaves(_net("B")) == []
     bl, bt, blt = _net("BL"), _net("BT"), _net("BLT")
-    assert bl.lateral is not None and bl.top_down is None and bl.gap_lateral is not None
-    assert bt.lateral is None and sorted(bt.top_down) == ["v1", "v2", "v4"] and bt.gap_lateral is None
-    assert blt.lateral is not None and sorted(blt.lateral) == ["it", "v1", "v2", "v4"]
-    # top-down into v1 from v2's channels, into v2 from v4's, into v4 from it's
-    assert (blt.top_down["v1"].in_channels, blt.top_down["v1"].out_channels) == (8, 6)
+    assert sorted(bl.lateral) == ["it", "v2", "v4"] and bl.top_down is None and bl.gap_lateral is not None
+    assert bt.lateral is None and sorted(bt.top_down) == ["v2", "v4"] and bt.gap_lateral is None
+    assert sorted(blt.lateral) == ["it", "v2", "v4"] and sorted(blt.top_down) == ["v2", "v4"]
+    # top-down into v2 from v4's channels, into v4 from it's
     assert (blt.top_down["v2"].in_channels, blt.top_down["v2"].out_channels) == (8, 8)
     assert (blt.top_down["v4"].in_channels, blt.top_down["v4"].out_channels) == (12, 8)
+    literal = BLT(BLTConfig(variant="BLT", v1_recurrent=True, **SMALL), key=jax.random.key(0))
+    assert sorted(literal.lateral) == ["it", "v1", "v2", "v4"] and sorted(literal.top_down) == ["v1", "v2", "v4"]
+    assert (literal.top_down["v1"].in_channels, literal.top_down["v1"].out_channels) == (8, 6)
+    last = BLT(BLTConfig(variant="BLT", lt_position="last", **SMALL), key=jax.random.key(0))
+    assert last.lateral is None and last.top_down is None and last.gap_lateral is not None
+
+
+def test_v1_is_the_same_at_every_step_unless_v1_recurrent():
+    images = image[None]
+    for v1_recurrent, static in ((False, True), (True, False)):
+        net = BLT(BLTConfig(variant="BLT", v1_recurrent=v1_recurrent, **SMALL), key=jax.random.key(0))
+        x = jnp.transpose(images, (0, 2, 3, 1))
+        retina = jax.nn.relu(conv(x, net.retina.weight) + net.retina.bias[:, 0, 0])
+        drive = conv(retina, net.bottom_up["v1"].weight)
+        first = net._step(retina, drive, None)
+        second = net._step(retina, drive, first)
+        assert bool(jnp.allclose(first["v1"], second["v1"])) == static
+        assert not jnp.allclose(first["v2"], second["v2"])
+
+
+def test_initial_weight_scales_are_the_authors():
+    """Xavier-uniform (bound √(6 / (fan_in + fan_out))) for convolutions and linear maps;
+    PyTorch's default for the transposed convolutions (bound 1/√(out · k²))."""
+    config = BLTConfig(variant="BLT", widths=(16, 32, 32, 64, 64), image_size=16, n_classes=10, n_steps=2)
+    net = BLT(config, key=jax.random.key(3))
+    k2 = config.kernel**2
+
+    def check(weight, bound):
+        weight = np.asarray(weight)
+        assert np.abs(weight).max() <= bound
+        assert np.std(weight) == pytest.approx(bound / np.sqrt(3), rel=0.08)  # the std of U(−b, b)
+
+    check(net.bottom_up["v4"].weight, np.sqrt(6 / ((32 + 64) * k2)))
+    check(net.lateral["it"].weight, np.sqrt(6 / ((64 + 64) * k2)))
+    check(net.readout.weight, np.sqrt(6 / (64 + 10)))
+    check(net.gap_lateral.weight, np.sqrt(6 / (64 + 64)))
+    # into v2 (32 channels) from v4 (64): PyTorch counts the output channels, not the input's
+    check(net.top_down["v2"].weight, 1 / np.sqrt(32 * k2))
 
 
 @pytest.mark.parametrize("variant", ["BL", "BT", "BLT"])

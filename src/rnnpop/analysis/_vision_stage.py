@@ -3,6 +3,7 @@ paper's claims measured on it (Thorat, Doerig & Kietzmann, CCN 2023)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Callable
 
@@ -61,57 +62,93 @@ def _series(table: pd.DataFrame, quantity: str, state: str = "trained") -> pd.Da
     return rows.pivot_table(index="model", columns="step", values="value")
 
 
-def _fraction_below(a: pd.DataFrame, b: pd.DataFrame) -> float:
-    """Fraction of (model, step) pairs, defined in both, where ``a < b``."""
+def _majority_below(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """Per model: whether ``a < b`` at more than half of the steps where both are defined
+    (NaN for a model with no such step)."""
     a, b = a.align(b, join="inner")
     ok = np.isfinite(a.values) & np.isfinite(b.values)
-    return float(np.mean(a.values[ok] < b.values[ok])) if ok.any() else float("nan")
+    below = np.where(ok, a.values < b.values, False).sum(axis=1)
+    n = ok.sum(axis=1)
+    return pd.Series(np.where(n > 0, below > n / 2, np.nan), index=a.index)
 
 
 CONTINUED = 0.05
 """Representations "continue to evolve" when their mean step after t_stable exceeds this
 fraction of their norm."""
+CLAIM = ("\u201cupon inference, representations continued to evolve after correct classification\u201d",
+         "\u201cmisclassified representations exhibit activation patterns with lower L2 norm\u201d",
+         "\u201c[misclassified representations] are positioned more peripherally in the readout zones\u201d",
+         "\u201cSuch arrangements help the misclassified representations move into the correct zones as "
+         "time progresses\u201d")
+
+
+def _count(flags: pd.Series, what: str, minimum: int = 3, alpha: float = 0.05) -> tuple[str, str, str, str]:
+    """``(measured, uncertainty, n, verdict)`` for "``what`` holds per network": the count,
+    a one-sided sign test against chance (p of k or more of n under 1/2)."""
+    from scipy.stats import binomtest
+
+    flags = flags.dropna().astype(bool)
+    n, k = len(flags), int(flags.sum())
+    if n < minimum:
+        return f"{k} of {n} networks {what}", "–", f"{n} networks", "not testable at this size"
+    p = binomtest(k, n, 0.5, alternative="greater").pvalue
+    verdict = "agrees" if p < alpha else "does not agree" if k <= n / 2 else "inconclusive"
+    return f"{k} of {n} networks {what}", f"sign test p = {p:.3f}", f"{n} networks", verdict
 
 
 def vision_findings(table: pd.DataFrame) -> pd.DataFrame:
-    """The paper's claims next to what this run measured, one row each (columns of
-    :class:`rnnpop.analysis.Finding`), over the recurrent networks. Thresholds: a claim
-    about two curves agrees when it holds at more than half of the (network, step) pairs
-    where both are defined; continued evolution when the mean step after t_stable exceeds
-    :data:`CONTINUED` × the norm."""
-    columns = ["task", "claim", "paper", "measured", "agrees"]
+    """The paper's claims tested per recurrent network (columns of
+    :class:`rnnpop.analysis.Finding`): each row counts the networks in which the claim
+    holds, with a one-sided sign test (verdict "agrees" at p < 0.05, "inconclusive" for a
+    majority that is not significant, "not testable at this size" below 3 networks), and
+    a control row beside it: the same network untrained for continued evolution,
+    stable-incorrect images for the norm and readout-zone claims."""
+    columns = [f.name for f in dataclasses.fields(Finding)]
     if table is None or table.empty:
         return pd.DataFrame(columns=columns)
     rows = []
     acc = _series(table, "accuracy")
     recurrent = [m for m in acc.index if not m.startswith("B-")]
-    if recurrent:
-        gain = acc.loc[recurrent].iloc[:, -1] - acc.loc[recurrent].iloc[:, 0]
-        rows.append(Finding("vision", "recurrent networks become more accurate over time steps",
-                            "accuracy rises over the 10 steps",
-                            f"last − first step accuracy: median {gain.median():+.3f} over {len(gain)} networks "
-                            f"(min {gain.min():+.3f})", bool(gain.median() > 0)))
-    evolution = table[table.quantity == "evolution"]
-    trained = evolution[(evolution.state == "trained") & (evolution.step >= evolution.t_stable)]
-    untrained = evolution[(evolution.state == "untrained") & (evolution.step >= evolution.t_stable)]
-    if len(trained) and recurrent:
-        keep = trained.model.isin(recurrent)
-        t, u = trained[keep].value.mean(), untrained[untrained.model.isin(recurrent)].value.mean()
-        norm = table[(table.quantity == "norm_already") & table.model.isin(recurrent)].value.mean()
-        rows.append(Finding("vision", "representations continue to evolve after correct classification",
-                            "no notion of being 'done with classification': h keeps moving after t_stable",
-                            f"mean ‖h_t+1 − h_t‖ after t_stable: {t:.3g} = {t / norm:.0%} of ‖h_t‖ "
-                            f"(same network untrained, same images: {u:.3g})",
-                            bool(t / norm > CONTINUED)))
-    for later, already, claim, paper in (
-            ("norm_later", "norm_already", "images that settle later have a lower norm",
-             "misclassified representations have lower L2 norm"),
-            ("cosine_later", "cosine_already", "images that settle later lie more peripherally in the readout zones",
-             "lower cosine with the winning readout vector"),
-            ("future_others", "future_true", "before settling, h is closer to its future class than to the zone's "
-             "other classes", "peripheral representations point towards the correct zone")):
-        fraction = _fraction_below(_series(table, later), _series(table, already))
-        if np.isfinite(fraction):
-            rows.append(Finding("vision", claim, paper,
-                                f"{later} < {already} at {fraction:.0%} of (network, step) pairs", bool(fraction > 0.5)))
-    return pd.DataFrame([r.__dict__ for r in rows], columns=columns)
+    if not recurrent:
+        return pd.DataFrame(columns=columns)
+    table = table[table.model.isin(recurrent)]
+    acc = acc.loc[recurrent]
+    gain = acc.iloc[:, -1] - acc.iloc[:, 0]
+    rows.append(Finding("vision", "recurrent networks become more accurate over time steps (Fig. 1)",
+                        "last − first step accuracy > 0, per network",
+                        *_count(gain > 0, f"gain (median {gain.median():+.3f})")))
+    evolution = table[(table.quantity == "evolution") & (table.step >= table.t_stable)]
+    relative = {}
+    for state in ("trained", "untrained"):
+        step = evolution[evolution.state == state].groupby("model").value.mean()
+        norm = table[(table.quantity == "norm") & (table.state == state)].groupby("model").value.mean()
+        relative[state] = (step / norm).dropna()
+    if len(relative["trained"]):
+        r = relative["trained"]
+        rows.append(Finding("vision", CLAIM[0], f"mean ‖h_t+1 − h_t‖ after t_stable > {CONTINUED:.0%} of ‖h_t‖",
+                            *_count(r > CONTINUED, f"move on (median {r.median():.1%} of ‖h‖ per step)")))
+        both = pd.concat(relative, axis=1).dropna()
+        settle = both.trained < both.untrained
+        rows.append(Finding("vision", "control: an untrained network also moves; does training make it settle?",
+                            "relative step after t_stable: trained < the same network untrained (same images)",
+                            *_count(settle, f"settle more than untrained (untrained median "
+                                            f"{both.untrained.median():.1%})")))
+    for (later, already, incorrect), claim in zip(
+            (("norm_later", "norm_already", "norm_incorrect"), ("cosine_later", "cosine_already", "cosine_incorrect")),
+            CLAIM[1:3]):
+        what = "lower norm" if later.startswith("norm") else "lower cosine with the winning readout vector"
+        rows.append(Finding("vision", claim, f"not-yet-stable images: {what} than already-stable ones, "
+                            "at most steps", *_count(_majority_below(_series(table, later), _series(table, already)),
+                                                      f"show a {what}")))
+        rows.append(Finding("vision", "control: images that settle on a wrong class",
+                            f"stable-incorrect images: {what} than already-stable correct ones, at most steps",
+                            *_count(_majority_below(_series(table, incorrect), _series(table, already)),
+                                    f"show it for stable-incorrect images")))
+    wins = _series(table, "future_wins")
+    if not wins.empty:
+        per_model = wins.mean(axis=1, skipna=True)
+        rows.append(Finding("vision", CLAIM[3], "pairs of not-yet-stable images in one zone: future class closer "
+                            "than the other image's class, in more than half the pairs",
+                            *_count(per_model > 0.5, f"point towards the future class (median "
+                                                     f"{per_model.median():.0%} of pairs)")))
+    return pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=columns)

@@ -86,7 +86,7 @@ def build_vision_report(store: VisionStore, path: str | Path | None = None) -> P
     manifests = {m: read_manifest(store.model_dir(m)) for m in store.complete_models()}
     networks = _networks(store, summary)
     findings = vision_findings(summary)
-    findings = findings.assign(agrees=findings.agrees.map({True: "yes", False: "no", None: "–"}))
+
     analysis = read_manifest(store.root / "analysis" / "vision") or {}
     data = (f"stand-in (seeded shapes among clutter): {study.data.n_train} training and {study.data.n_test} "
             f"held-out images, {study.data.n_classes} classes" if study.data.source == "standin"

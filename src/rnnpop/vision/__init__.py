@@ -9,6 +9,7 @@ it all (``rnnpop run``; :func:`rnnpop.studies.run_vision_study`).
 
 from ._analysis import StabilitySplit as StabilitySplit
 from ._analysis import accuracy_per_step as accuracy_per_step
+from ._analysis import analysed_groups as analysed_groups
 from ._analysis import continued_evolution as continued_evolution
 from ._analysis import future_class_alignment as future_class_alignment
 from ._analysis import norms_by_stability as norms_by_stability

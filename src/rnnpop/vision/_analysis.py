@@ -105,29 +105,40 @@ def winning_cosine(h, W) -> np.ndarray:
     return np.take_along_axis(_cosines(h, W), zones[..., None], axis=-1)[..., 0]
 
 
-def future_class_alignment(h, W, labels, split: StabilitySplit) -> tuple[np.ndarray, np.ndarray]:
-    """For images that become stable-correct later (``t_stable > t``), per step t:
-    the mean cosine of ``h_t`` with their future (true) class vector, and with the
-    classes of the *other* images in the same current zone, ``(T,)`` each."""
+def analysed_groups(split: StabilitySplit, min_fraction: float = 0.01) -> np.ndarray:
+    """The stable-correct images whose ``t_stable`` group has at least ``min_fraction`` ×
+    the images of the t = 0 group (the authors drop smaller groups), ``(N,)`` bool."""
+    sc = split.stable_correct
+    counts = np.bincount(split.t_stable[sc], minlength=1) if sc.any() else np.zeros(1, int)
+    big = counts >= min_fraction * counts[0]
+    return sc & big[np.clip(split.t_stable, 0, len(big) - 1)]
+
+
+def future_class_alignment(h, W, labels, split: StabilitySplit,
+                           analysed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The authors' "future class vs others", per pair. At step t, for every pair (i, j)
+    of images that will become stable-correct but are not yet stable (both with
+    ``t_stable > t``; ``analysed`` (N,) restricts the stable-correct images, e.g. to
+    :func:`analysed_groups`), that lie in the same current readout zone and have
+    different labels: the cosine of ``h_i,t`` with i's future (true) class vector and with
+    j's true class vector. Returns per step ``(T,)`` the mean of each over the pairs and
+    the fraction of pairs where the future class is closer (NaN without pairs)."""
+    mask = split.stable_correct if analysed is None else analysed
     cos = _cosines(h, W)
     zones = np.argmax(np.asarray(h, np.float64) @ np.asarray(W, np.float64).T, axis=-1)
     labels = np.asarray(labels)
     T = cos.shape[1]
-    future, others = np.full(T, np.nan), np.full(T, np.nan)
+    future, others, wins = np.full(T, np.nan), np.full(T, np.nan), np.full(T, np.nan)
     for t in range(T):
-        later = np.flatnonzero(split.stable_correct & (split.t_stable > t))
-        f, o = [], []
-        for i in later:
-            f.append(cos[i, t, labels[i]])
-            mates = np.flatnonzero((zones[:, t] == zones[i, t]) & (np.arange(len(labels)) != i))
-            classes = np.setdiff1d(np.unique(labels[mates]), [labels[i]])
-            if len(classes):
-                o.append(cos[i, t, classes].mean())
-        if f:
-            future[t] = np.mean(f)
-        if o:
-            others[t] = np.mean(o)
-    return future, others
+        later = np.flatnonzero(mask & (split.t_stable > t))
+        z, y = zones[later, t], labels[later]
+        pair = (z[:, None] == z[None, :]) & (y[:, None] != y[None, :])
+        i, j = np.nonzero(pair)
+        if len(i):
+            own = cos[later[i], t, y[i]]
+            other = cos[later[i], t, y[j]]
+            future[t], others[t], wins[t] = own.mean(), other.mean(), np.mean(own > other)
+    return future, others, wins
 
 
 def readout_linkage(W) -> np.ndarray:

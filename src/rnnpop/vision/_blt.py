@@ -3,21 +3,36 @@ following the authors' reference implementation (KietzmannLab/BLT-pytorch-CCN23,
 
 ``retina`` (a conv with bias, relu) runs once on the image (and so does v1's bottom-up
 conv of it, the same at every step). Then, unrolled for
-``n_steps``, four recurrent conv layers ``v1, v2, v4, it`` (2×2 max-pool on the input of
+``n_steps``, four conv layers ``v1, v2, v4, it`` (2×2 max-pool on the input of
 v2, v4 and it; bias-free convs), each ``relu(LayerNorm(drive))`` with LayerNorm over
 (C, H, W), and a global-average-pooled layer ``gap`` with ``relu(LayerNorm(drive))`` over
 its 512 units, read out by a linear map to the classes. Recurrent drive from step t−1:
 lateral (a conv on the layer's own output; a bias-free linear map at ``gap``) and top-down
-(a stride-2 transposed conv from the layer above: into v1 from v2, into v2 from v4, into v4
-from it). Interaction with the bottom-up drive b: additive ``b + l + t`` or multiplicative
-``b · (1 + l + t)``; at t = 0 bottom-up only. Images are ``(3, H, W)`` as in the reference;
-inside, feature maps are channel-last (``_layers``), and so are the LayerNorms' ``(H, W, C)``
-affine parameters.
+(a stride-2 transposed conv from the layer above: into v2 from v4, into v4 from it).
+Interaction with the bottom-up drive b: additive ``b + l + t`` or multiplicative
+``b · (1 + l + t)``; at t = 0 bottom-up only.
+
+**Which layers are recurrent** follows the authors' forward pass, not their figure: v1
+receives only its bottom-up drive at every step (their v1 module holds lateral and
+top-down convolutions, which their forward never calls), so the recurrent layers are v2
+(lateral, top-down from v4), v4 (lateral, top-down from it), it (lateral) and gap
+(lateral). ``BLTConfig(v1_recurrent=True)`` gives v1 lateral and top-down (from v2) input
+too, the paper's figure taken literally; ``lt_position="last"`` keeps recurrence at the
+gap layer only (the authors' option of that name).
+
+Initialisation as the authors' (``weights_init``): Xavier-uniform for every convolution
+and linear map; the transposed (top-down) convolutions and all biases keep PyTorch's
+defaults, uniform in ±1/√fan_in with PyTorch's fan_in (for a transposed convolution,
+its output channels × kernel area).
+
+Images are ``(3, H, W)`` as in the reference; inside, feature maps are channel-last
+(``_layers``), and so are the LayerNorms' ``(H, W, C)`` affine parameters.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import equinox as eqx
 import jax
@@ -27,6 +42,7 @@ from ._layers import conv, layer_norm_relu, max_pool, upsample
 
 VARIANTS = ("B", "BL", "BT", "BLT")
 INTERACTIONS = ("additive", "multiplicative")
+LT_POSITIONS = ("all", "last")
 RECURRENT = ("v1", "v2", "v4", "it")
 POOLED_INPUT = {"v1": False, "v2": True, "v4": True, "it": True}
 TOP_DOWN = {"v1": "v2", "v2": "v4", "v4": "it"}  # layer: the layer above it that feeds back
@@ -35,7 +51,9 @@ TOP_DOWN = {"v1": "v2", "v2": "v4", "v4": "it"}  # layer: the layer above it tha
 @dataclasses.dataclass(frozen=True)
 class BLTConfig:
     """Shape of a BLT network; the defaults are the paper's 64-px model (100 classes,
-    10 steps). ``widths`` are the channels of retina, v1, v2, v4, it."""
+    10 steps). ``widths`` are the channels of retina, v1, v2, v4, it. ``v1_recurrent``:
+    v1 gets lateral and top-down input too (the paper's figure; the authors' code does
+    not); ``lt_position``: ``"all"`` layers or the ``"last"`` (gap) layer only."""
 
     variant: str = "BLT"
     interaction: str = "additive"
@@ -45,8 +63,12 @@ class BLTConfig:
     n_steps: int = 10
     kernel: int = 3
     readout_bias: bool = False
+    v1_recurrent: bool = False
+    lt_position: str = "all"
 
     def __post_init__(self):
+        if self.lt_position not in LT_POSITIONS:
+            raise ValueError(f"lt_position must be one of {list(LT_POSITIONS)}, got {self.lt_position!r}")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {list(VARIANTS)}, got {self.variant!r}")
         if self.interaction not in INTERACTIONS:
@@ -68,6 +90,14 @@ class BLTConfig:
     @property
     def top_down(self) -> bool:
         return "T" in self.variant
+
+    def recurrent_layers(self, kind: str) -> tuple[str, ...]:
+        """The conv layers that receive ``kind`` ("lateral" or "top_down") drive."""
+        wanted = self.lateral if kind == "lateral" else self.top_down
+        if not wanted or self.lt_position == "last":
+            return ()
+        layers = RECURRENT if kind == "lateral" else tuple(TOP_DOWN)
+        return tuple(name for name in layers if name != "v1" or self.v1_recurrent)
 
     def channels(self, layer: str) -> int:
         return dict(zip(("retina", *RECURRENT), self.widths))[layer]
@@ -96,27 +126,34 @@ class BLT(eqx.Module):
         self.config = config
         k = config.kernel
         keys = iter(jax.random.split(key, 16))
-        self.retina = eqx.nn.Conv2d(3, config.channels("retina"), k, padding="SAME", key=next(keys))
+        self.retina = _xavier(eqx.nn.Conv2d(3, config.channels("retina"), k, padding="SAME", key=next(keys)),
+                              next(keys))
         below = dict(zip(RECURRENT, ("retina", "v1", "v2", "v4")))
         # bottom-up weights are drawn first, from the same keys for every variant
-        self.bottom_up = {name: eqx.nn.Conv2d(config.channels(below[name]), config.channels(name), k,
-                                              padding="SAME", use_bias=False, key=next(keys))
-                          for name in RECURRENT}
+        self.bottom_up = {name: _xavier(eqx.nn.Conv2d(config.channels(below[name]), config.channels(name), k,
+                                                      padding="SAME", use_bias=False, key=kk), kk)
+                          for name, kk in zip(RECURRENT, jax.random.split(next(keys), 4))}
         self.norms = {name: eqx.nn.LayerNorm((config.resolution(name), config.resolution(name),
                                               config.channels(name))) for name in RECURRENT}
         d = config.channels("it")
         self.gap_norm = eqx.nn.LayerNorm(d)
-        self.readout = eqx.nn.Linear(d, config.n_classes, use_bias=config.readout_bias, key=next(keys))
+        readout_key = next(keys)
+        self.readout = _xavier(eqx.nn.Linear(d, config.n_classes, use_bias=config.readout_bias, key=readout_key),
+                               readout_key)
         lateral_keys, top_keys, gap_key = next(keys), next(keys), next(keys)
-        self.lateral = ({name: eqx.nn.Conv2d(config.channels(name), config.channels(name), k, padding="SAME",
-                                             use_bias=False, key=kk)
-                         for name, kk in zip(RECURRENT, jax.random.split(lateral_keys, 4))}
-                        if config.lateral else None)
-        self.top_down = ({name: eqx.nn.ConvTranspose2d(config.channels(above), config.channels(name), k, stride=2,
-                                                       padding=(k - 1) // 2, output_padding=1, use_bias=False, key=kk)
-                          for (name, above), kk in zip(TOP_DOWN.items(), jax.random.split(top_keys, 3))}
-                         if config.top_down else None)
-        self.gap_lateral = eqx.nn.Linear(d, d, use_bias=False, key=gap_key) if config.lateral else None
+        lateral = config.recurrent_layers("lateral")
+        self.lateral = ({name: _xavier(eqx.nn.Conv2d(config.channels(name), config.channels(name), k,
+                                                     padding="SAME", use_bias=False, key=kk), kk)
+                         for name, kk in zip(RECURRENT, jax.random.split(lateral_keys, 4)) if name in lateral}
+                        or None)
+        top_down = config.recurrent_layers("top_down")
+        self.top_down = ({name: _torch_default(eqx.nn.ConvTranspose2d(
+                              config.channels(above), config.channels(name), k, stride=2, padding=(k - 1) // 2,
+                              output_padding=1, use_bias=False, key=kk), kk)
+                          for (name, above), kk in zip(TOP_DOWN.items(), jax.random.split(top_keys, 3))
+                          if name in top_down} or None)
+        self.gap_lateral = (_xavier(eqx.nn.Linear(d, d, use_bias=False, key=gap_key), gap_key)
+                            if config.lateral else None)
 
     def _combine(self, b, recurrent):
         if recurrent is None:
@@ -131,9 +168,9 @@ class BLT(eqx.Module):
             if POOLED_INPUT[name]:
                 x = max_pool(x)
             terms = []
-            if previous is not None and self.lateral is not None:
+            if previous is not None and self.lateral is not None and name in self.lateral:
                 terms.append(conv(previous[name], self.lateral[name].weight))
-            if previous is not None and self.top_down is not None and name in TOP_DOWN:
+            if previous is not None and self.top_down is not None and name in self.top_down:
                 terms.append(upsample(self.top_down[name], previous[TOP_DOWN[name]]))
             drive = v1_drive if name == "v1" else conv(x, self.bottom_up[name].weight)
             norm = self.norms[name]
@@ -162,6 +199,27 @@ class BLT(eqx.Module):
         """``image (3, H, W) -> (logits (T, classes), pooled (T, D))``."""
         logits, pooled = self.forward_batch(image[None])
         return logits[0], pooled[0]
+
+
+def _xavier(layer, key):
+    """``layer`` with a Xavier-uniform weight (PyTorch's ``xavier_uniform_``, as the authors
+    initialise every ``Conv2d`` and ``Linear``): uniform in ±√(6 / (fan_in + fan_out)),
+    fans counted over the kernel area. Biases keep their defaults."""
+    weight = layer.weight
+    area = math.prod(weight.shape[2:])
+    bound = math.sqrt(6.0 / ((weight.shape[0] + weight.shape[1]) * area))
+    return eqx.tree_at(lambda m: m.weight, layer,
+                       jax.random.uniform(jax.random.fold_in(key, 1), weight.shape, weight.dtype, -bound, bound))
+
+
+def _torch_default(layer, key):
+    """A transposed convolution with PyTorch's default weight: uniform in ±1/√fan_in, with
+    PyTorch's fan_in of a ``ConvTranspose2d`` weight ``(in, out, kh, kw)``: out · kh · kw
+    (here the weight is stored ``(out, in, kh, kw)``, so its first axis)."""
+    weight = layer.weight
+    bound = 1.0 / math.sqrt(weight.shape[0] * math.prod(weight.shape[2:]))
+    return eqx.tree_at(lambda m: m.weight, layer,
+                       jax.random.uniform(jax.random.fold_in(key, 1), weight.shape, weight.dtype, -bound, bound))
 
 
 def blt_loss(net: BLT, images, labels):

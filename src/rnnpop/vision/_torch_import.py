@@ -8,6 +8,7 @@ Parameter names follow that code: ``retina``, ``v1``…``it`` with ``bottom_up``
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Mapping
 
@@ -31,8 +32,17 @@ def _array(state: Mapping, key: str, shape: tuple[int, ...]) -> jnp.ndarray:
 
 
 def blt_from_state_dict(state: Mapping, config: BLTConfig) -> BLT:
-    """A :class:`BLT` with the weights of a reference state dict (tensors or arrays)."""
+    """A :class:`BLT` with the weights of a reference state dict (tensors or arrays).
+
+    The authors' checkpoints hold v1 lateral and top-down weights that their forward
+    pass never uses; unless ``config.v1_recurrent``, they are ignored with a warning.
+    """
     net = BLT(config, key=jax.random.key(0))
+    unused = [f"v1.{kind}.weight" for kind in ("lateral", "top_down")
+              if f"v1.{kind}.weight" in state and "v1" not in config.recurrent_layers(kind)]
+    if unused:
+        warnings.warn(f"{', '.join(unused)} ignored: the authors' forward pass does not use v1's recurrent "
+                      "weights (BLTConfig(v1_recurrent=True) uses them)", stacklevel=2)
     where, values = [], []
 
     def put(get, key):
@@ -48,7 +58,7 @@ def blt_from_state_dict(state: Mapping, config: BLTConfig) -> BLT:
             height, width, channels = getattr(net.norms[name], part).shape
             where.append(lambda n, name=name, part=part: getattr(n.norms[name], part))
             values.append(jnp.transpose(_array(state, f"{name}_ln.{part}", (channels, height, width)), (1, 2, 0)))
-        if net.lateral is not None:
+        if net.lateral is not None and name in net.lateral:
             put(lambda n, name=name: n.lateral[name].weight, f"{name}.lateral.weight")
         if net.top_down is not None and name in net.top_down:
             # torch stores a transposed convolution as (in, out, kh, kw) applied as a

@@ -1,6 +1,10 @@
 """A PyTorch copy of the BLT architecture with the reference's parameter names.
 
-For comparisons only (the weight-import test, ``benchmarks/vision_throughput.py``); needs torch.
+Written from the description of the authors' forward pass: v1's lateral and top-down
+convolutions exist (as in their checkpoints) but drive v1 only with
+``BLTConfig(v1_recurrent=True)``; with ``lt_position="last"`` only the gap layer is
+recurrent. For comparisons only (the weight-import test, ``benchmarks/vision_throughput.py``);
+needs torch.
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ class TorchBLT(nn.Module):
         size = {"v1": c.image_size, "v2": c.image_size // 2, "v4": c.image_size // 4, "it": c.image_size // 8}
         self.retina = nn.Conv2d(3, widths["retina"], c.kernel, padding="same")
         below = dict(zip(LAYERS, ["retina", "v1", "v2", "v4"]))
+        everywhere = c.lt_position == "all"
         for name in LAYERS:
-            td = widths[ABOVE[name]] if (c.top_down and name in ABOVE) else 0
-            setattr(self, name, Block(widths[below[name]], widths[name], c.kernel, c.lateral, td, name != "v1"))
+            td = widths[ABOVE[name]] if (c.top_down and everywhere and name in ABOVE) else 0
+            setattr(self, name, Block(widths[below[name]], widths[name], c.kernel, c.lateral and everywhere, td,
+                                      name != "v1"))
             setattr(self, f"{name}_ln", nn.LayerNorm([widths[name], size[name], size[name]]))
         self.gap = nn.Module()
         self.gap.lateral = nn.Linear(widths["it"], widths["it"], bias=False) if c.lateral else None
@@ -59,9 +65,9 @@ class TorchBLT(nn.Module):
                 block = getattr(self, name)
                 x = F.max_pool2d(x, 2) if block.pool else x
                 terms = []
-                if prev is not None and block.lateral is not None:
+                if prev is not None and name in self.c.recurrent_layers("lateral"):
                     terms.append(block.lateral(prev[name]))
-                if prev is not None and block.top_down is not None:
+                if prev is not None and name in self.c.recurrent_layers("top_down"):
                     terms.append(block.top_down(prev[ABOVE[name]]))
                 x = F.relu(getattr(self, f"{name}_ln")(self.combine(block.bottom_up(x), terms)))
                 out[name] = x
