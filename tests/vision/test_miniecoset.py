@@ -51,3 +51,16 @@ def test_bad_split_and_missing_file(tmp_path):
         MiniEcoset(tmp_path / "x.h5", split="training")
     with pytest.raises(FileNotFoundError, match="MiniEcoset file not found"):
         MiniEcoset(tmp_path / "x.h5")
+
+
+def test_stratified_subset_keeps_every_class_of_a_sorted_split():
+    from rnnpop.vision._data import stratified_subset
+
+    labels = np.repeat(np.arange(10), [50] * 5 + [150] * 5)  # stored sorted: the first 100 are two classes
+    index = stratified_subset(labels, 100, seed=3)
+    assert len(index) == 100 and np.all(np.diff(index) > 0)
+    np.testing.assert_array_equal(np.bincount(labels[index]), [5] * 5 + [15] * 5)  # each class its share
+    assert not np.array_equal(index, stratified_subset(labels, 100, seed=4))
+    np.testing.assert_array_equal(index, stratified_subset(labels, 100, seed=3))
+    odd = stratified_subset(np.repeat([0, 1, 2], [3, 3, 3]), 4, seed=0)  # remainders: 4 of 9 over 3 classes
+    assert len(odd) == 4 and set(np.repeat([0, 1, 2], 3)[odd]) == {0, 1, 2}

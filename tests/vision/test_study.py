@@ -170,8 +170,11 @@ def test_a_users_miniecoset_file_trains_and_a_size_mismatch_is_named(tmp_path):
     store = run_vision_study(study, tmp_path / "run")
     heldout = store.heldout("B-additive-s0")
     assert heldout.categories == ("cat", "dog", "car") and heldout.predictions.shape == (2, 7, 4)
-    with h5py.File(tmp_path / "mini.h5") as f:
-        np.testing.assert_array_equal(heldout.labels, f["test/labels"][:7])
+    from rnnpop.vision._data import stratified_subset
+
+    with h5py.File(tmp_path / "mini.h5") as f:  # max_test: a stratified subset drawn with the study seed
+        labels = f["test/labels"][()]
+        np.testing.assert_array_equal(heldout.labels, labels[stratified_subset(labels, 7, seed=study.seed + 1)])
 
     _miniecoset(tmp_path / "big.h5", 24)
     spec["data"]["path"] = str(tmp_path / "big.h5")
@@ -209,7 +212,7 @@ def test_an_interrupted_fit_resumes_from_its_epoch_checkpoint_with_the_same_weig
     from rnnpop.studyfile import VisionData
     from rnnpop.vision import BLT, BLTConfig, fit, load_images
 
-    train, _ = load_images(VisionData(n_train=32, n_test=8, n_classes=3), 16, seed=0)
+    train, _, _ = load_images(VisionData(n_train=32, n_test=8, n_classes=3), 16, seed=0)
     config = BLTConfig(variant="BL", widths=(4, 4, 4, 8, 8), image_size=16, n_classes=3, n_steps=3)
     options = dict(epochs=3, batch_size=16, learning_rate=1e-3, augmented=True, seed=5)
     whole, history = fit(BLT(config, key=jax.random.key(0)), train, **options)
@@ -227,3 +230,25 @@ def test_an_interrupted_fit_resumes_from_its_epoch_checkpoint_with_the_same_weig
     np.testing.assert_allclose(resumed_history.loss, history.loss, rtol=1e-5)
     for a, b in zip(jax.tree_util.tree_leaves(resumed), jax.tree_util.tree_leaves(whole)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_validation_loss_and_per_step_accuracy_are_recorded_every_epoch():
+    import jax
+
+    from rnnpop.studyfile import VisionData
+    from rnnpop.vision import BLT, BLTConfig, blt_loss, fit, load_images, responses
+    from rnnpop.vision._fit import evaluate
+
+    train, validation, _ = load_images(VisionData(n_train=32, n_test=12, n_classes=3), 16, seed=0)
+    config = BLTConfig(variant="BL", widths=(4, 4, 4, 8, 8), image_size=16, n_classes=3, n_steps=3)
+    net, history = fit(BLT(config, key=jax.random.key(0)), train, epochs=2, batch_size=16, learning_rate=1e-3,
+                       augmented=False, seed=1, validation=validation)
+    assert list(history.columns) == ["epoch", "loss", "seconds", "val_loss", "val_accuracy_0", "val_accuracy_1",
+                                     "val_accuracy_2"]
+    scores = evaluate(net, validation, batch=5)  # batches of 5: the sums must not depend on the batching
+    raw, labels = validation.raw(slice(0, len(validation)))
+    assert scores["val_loss"] == pytest.approx(float(blt_loss(net, validation.normalise(raw), labels)), rel=1e-5)
+    predictions, _ = responses(net, validation)
+    np.testing.assert_allclose([scores[f"val_accuracy_{t}"] for t in range(3)],
+                               (predictions == labels[:, None]).mean(axis=0))
+    assert history.val_loss.iloc[-1] == pytest.approx(scores["val_loss"], rel=1e-5)

@@ -105,12 +105,22 @@ def readout_dendrogram(W: np.ndarray, categories, linkage: np.ndarray) -> Figure
 
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """Mean training loss (summed over time steps) per epoch, one line per network."""
-    fig, (ax,) = figure(1, width=5.0)
+    """Per epoch, one line per network: the mean training loss (summed over time steps)
+    and, where recorded, the validation loss and the validation accuracy at the last step."""
+    validated = all("val_loss" in h for h in histories.values()) and histories
+    fig, axes = figure(3 if validated else 1, width=12.0 if validated else 5.0)
     for model, history in histories.items():
         variant, interaction = model.split("-")[:2]
-        ax.plot(history.epoch + 1, history.loss, INTERACTION_STYLES.get(interaction, "-"),
-                color=VARIANT_COLOURS.get(variant, "k"), label=model)
-    ax.set(xlabel="epoch", ylabel="training loss (NLL summed over steps)")
-    ax.legend(fontsize=6)
+        style = dict(color=VARIANT_COLOURS.get(variant, "k"), label=model)
+        line = INTERACTION_STYLES.get(interaction, "-")
+        axes[0].plot(history.epoch + 1, history.loss, line, **style)
+        if validated:
+            last = sorted(c for c in history if c.startswith("val_accuracy_"))[-1]
+            axes[1].plot(history.epoch + 1, history.val_loss, line, **style)
+            axes[2].plot(history.epoch + 1, history[last], line, **style)
+    axes[0].set(xlabel="epoch", ylabel="training loss (NLL summed over steps)")
+    if validated:
+        axes[1].set(xlabel="epoch", ylabel="validation loss")
+        axes[2].set(xlabel="epoch", ylabel="validation accuracy, last step")
+    axes[0].legend(fontsize=6)
     return fig

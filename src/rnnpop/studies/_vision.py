@@ -26,7 +26,7 @@ def model_seed(study: VisionStudy, plan: ModelPlan) -> int:
 
 def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str:
     """Train, evaluate and write one network unless it is complete or claimed elsewhere.
-    ``data`` = ``(train, test)`` image sets. Returns 'done', 'complete' or 'claimed'."""
+    ``data`` = ``(train, validation, test)`` image sets. Returns 'done', 'complete' or 'claimed'."""
     from ..vision import BLT, fit, responses
 
     if store.is_complete(plan.model_id):
@@ -37,7 +37,7 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
         if store.is_complete(plan.model_id):
             return "complete"
         remove_leftovers(store.root / "models", plan.model_id)
-        study, (train, test) = store.study, data
+        study, (train, validation, test) = store.study, data
         seed = model_seed(study, plan)
         config = study.config(plan, len(train.categories))
         initial = BLT(config, key=jax.random.key(seed))
@@ -45,7 +45,7 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
         checkpoint = store.root / "models" / f".checkpoint-{plan.model_id}.safetensors"
         trained, history = fit(initial, train, epochs=study.train.epochs, batch_size=study.train.batch_size,
                                learning_rate=study.train.learning_rate, augmented=study.train.augment,
-                               seed=seed, progress=progress, checkpoint=checkpoint)
+                               seed=seed, progress=progress, checkpoint=checkpoint, validation=validation)
         seconds = float(history.seconds.iloc[-1]) if len(history) else time.perf_counter() - start
         answers = [responses(net, test, batch=study.train.eval_batch) for net in (trained, initial)]
         labels = test.raw(slice(0, len(test)))[1]

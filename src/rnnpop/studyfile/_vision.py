@@ -21,15 +21,16 @@ _TRAIN = ["epochs", "batch_size", "learning_rate", "n_seeds", "augment", "eval_b
 class VisionData:
     """Where the images come from: the seeded ``standin`` set (``n_train`` / ``n_test``
     images of ``n_classes`` shapes) or a user's ``miniecoset`` HDF5 file at ``path``
-    (training on ``train``, analyses on ``eval_split``; ``max_train`` / ``max_test`` take
-    the first images only, 0 = all)."""
+    (training on ``train``, analyses on ``eval_split``, ``testplus`` as the authors;
+    ``max_train`` / ``max_test`` take a random subset stratified by class, drawn with the
+    study seed, 0 = all)."""
 
     source: str = "standin"
     path: str | None = None
     n_train: int = 4000
     n_test: int = 1000
     n_classes: int = 10
-    eval_split: str = "test"
+    eval_split: str = "testplus"
     max_train: int = 0
     max_test: int = 0
 

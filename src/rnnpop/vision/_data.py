@@ -33,40 +33,64 @@ class ImageSet:
         return ((np.asarray(images, np.float32) - self.mean) / self.std).transpose(0, 3, 1, 2)
 
 
-class _Limited:
-    """The first ``n`` images of a MiniEcoset split (lazy), in the network layout."""
+def stratified_subset(labels: np.ndarray, n: int, *, seed: int) -> np.ndarray:
+    """Sorted indices of ``n`` of ``labels (N,)`` drawn at random with ``seed``, each class
+    represented in proportion to its share (largest remainders for the rounding), so a
+    split stored sorted by class still gives every class."""
+    labels = np.asarray(labels)
+    if not 0 < n < len(labels):
+        return np.arange(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = counts * n / len(labels)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(take - quota)[: n - take.sum()]] += 1  # the largest remainders get the rest
+    rng = np.random.default_rng(seed)
+    picked = [rng.choice(np.flatnonzero(labels == c), k, replace=False) for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(picked))
 
-    def __init__(self, split: MiniEcoset, n: int):
-        self.split, self.n = split, (min(n, len(split)) if n else len(split))
+
+class _Limited:
+    """A MiniEcoset split (lazy), or a stratified random subset of ``n`` of its images
+    (``n = 0``: all), in the network layout."""
+
+    def __init__(self, split: MiniEcoset, n: int, seed: int):
+        self.split = split
+        self.index = (stratified_subset(np.asarray(split._labels[()]), n, seed=seed) if n
+                      else np.arange(len(split)))
         self.categories = tuple(split.categories)
 
     def __len__(self) -> int:
-        return self.n
+        return len(self.index)
 
     def raw(self, index):
-        index = np.arange(self.n)[index]
-        return self.split.raw(index)
+        return self.split.raw(self.index[index])
 
     def normalise(self, images):
         return self.split.normalise(images).transpose(0, 3, 1, 2)
 
 
 def load_images(data, image_size: int, *, seed: int):
-    """``(train, test)`` for a :class:`rnnpop.studyfile.VisionData`: the stand-in drawn with
-    ``2·seed`` (test images with ``2·seed + 1``), or MiniEcoset's ``train`` and
-    ``data.eval_split``. Raises ``ValueError`` naming ``model.image_size`` when the file's
+    """``(train, validation, test)`` for a :class:`rnnpop.studyfile.VisionData`: the stand-in
+    drawn with ``2·seed`` (test images with ``2·seed + 1``, as many validation images with
+    ``2·seed + 1_000_001``), or MiniEcoset's ``train``, ``val`` and ``data.eval_split``
+    (``max_train`` / ``max_test``: stratified random subsets drawn with the study seed;
+    the validation subset as large as the test one). Raises ``ValueError`` naming ``model.image_size`` when the file's
     images have another size."""
     if data.source == "standin":
         train_x, train_y = standin_dataset(data.n_train, n_classes=data.n_classes, size=image_size, seed=2 * seed)
         test_x, test_y = standin_dataset(data.n_test, n_classes=data.n_classes, size=image_size, seed=2 * seed + 1)
+        val_x, val_y = standin_dataset(data.n_test, n_classes=data.n_classes, size=image_size,
+                                       seed=2 * seed + 1_000_001)
         pixels = train_x.reshape(-1, 3).astype(np.float64)
         mean, std = pixels.mean(axis=0).astype(np.float32), pixels.std(axis=0).astype(np.float32)
         categories = tuple(SHAPES[: data.n_classes])
-        return (ImageSet(train_x, train_y, mean, std, categories), ImageSet(test_x, test_y, mean, std, categories))
+        return tuple(ImageSet(x, y, mean, std, categories)
+                     for x, y in ((train_x, train_y), (val_x, val_y), (test_x, test_y)))
     train = MiniEcoset(data.path, "train")
     if train.image_shape[:2] != (image_size, image_size):
         size = train.image_shape[:2]
         train.close()
         raise ValueError(f"model.image_size is {image_size} but the MiniEcoset file {data.path} holds "
                          f"{size[0]}×{size[1]} images; set model.image_size = {size[0]}")
-    return _Limited(train, data.max_train), _Limited(MiniEcoset(data.path, data.eval_split), data.max_test)
+    return (_Limited(train, data.max_train, seed), _Limited(MiniEcoset(data.path, "val"), data.max_test, seed + 2),
+            _Limited(MiniEcoset(data.path, data.eval_split), data.max_test, seed + 1))

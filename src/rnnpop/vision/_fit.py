@@ -25,11 +25,14 @@ FitProgress = Callable[[int, int, float], None]
 
 
 def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float, augmented: bool, seed: int,
-        progress: FitProgress | None = None, checkpoint: Path | None = None) -> tuple[BLT, pd.DataFrame]:
+        progress: FitProgress | None = None, checkpoint: Path | None = None,
+        validation=None) -> tuple[BLT, pd.DataFrame]:
     """Train ``net`` with Adam on ``images`` (an image set: ``len``, ``raw(index)``,
     ``normalise``) for ``epochs`` passes in shuffled batches (the last partial batch is
     dropped), augmenting each batch when ``augmented``. Returns the trained network and
-    a table with one row per epoch (``epoch``, ``loss`` = mean batch loss, ``seconds``).
+    a table with one row per epoch (``epoch``, ``loss`` = mean batch loss, ``seconds``;
+    with a ``validation`` image set, as the authors' training script, also ``val_loss``,
+    its loss per image, and ``val_accuracy_<t>``, its accuracy at each step t).
 
     Each epoch's order and augmentation are drawn from ``(seed, epoch)``, so with a
     ``checkpoint`` file (written after every epoch, atomically) an interrupted fit
@@ -63,7 +66,10 @@ def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float,
         if not np.isfinite(mean):
             raise FloatingPointError(f"training diverged in epoch {epoch} (loss {mean}); "
                                      "lower train.learning_rate")
-        rows.append({"epoch": epoch, "loss": mean, "seconds": time.perf_counter() - start})
+        row = {"epoch": epoch, "loss": mean, "seconds": time.perf_counter() - start}
+        if validation is not None:
+            row.update(evaluate(net, validation))
+        rows.append(row)
         if checkpoint is not None:
             _save_checkpoint(Path(checkpoint), net, opt_state, rows)
     return net, pd.DataFrame(rows)
@@ -85,6 +91,25 @@ def _load_checkpoint(path: Path, net: BLT, opt_state):
         rows = json.loads(f.metadata()["history"])
     arrays = load_file(str(path))
     return unflatten(net, arrays, "net/"), unflatten(opt_state, arrays, "opt/"), rows
+
+
+def _evaluate_batch(net: BLT, images, labels):
+    logits, _ = net.forward_batch(images)  # (B, T, C)
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    nll = -jnp.take_along_axis(logp, labels[:, None, None], axis=-1)[..., 0].sum(axis=1)
+    return nll.sum(), jnp.sum(jnp.argmax(logits, axis=-1) == labels[:, None], axis=0)
+
+
+def evaluate(net: BLT, images, *, batch: int = 250) -> dict[str, float]:
+    """``val_loss`` (NLL summed over steps, mean over images) and ``val_accuracy_<t>``
+    (fraction correct at step t) of ``net`` on ``images``."""
+    program, loss, correct = vision_jit(_evaluate_batch), 0.0, 0
+    for start in range(0, len(images), batch):
+        raw, labels = images.raw(slice(start, min(start + batch, len(images))))
+        total, right = program(net, jnp.asarray(images.normalise(raw)), jnp.asarray(labels))
+        loss, correct = loss + float(total), correct + np.asarray(right)
+    n = len(images)
+    return {"val_loss": loss / n, **{f"val_accuracy_{t}": float(c) / n for t, c in enumerate(correct)}}
 
 
 def _responses(net: BLT, images):
