@@ -1,4 +1,4 @@
-"""Training a BLT network: TrivialAugment-style augmentation on uint8 images, Adam steps."""
+"""Training a BLT network: TrivialAugmentWide on uint8 images, Adam steps."""
 
 from __future__ import annotations
 
@@ -7,33 +7,13 @@ import jax
 import numpy as np
 import optax
 
+from ._augment import trivial_augment_wide
 from ._blt import BLT, blt_loss
 
-AUGMENTATIONS = ("identity", "flip", "brightness", "contrast", "translate", "rotate")
-
-
 def augment(images: np.ndarray, *, seed: int) -> np.ndarray:
-    """TrivialAugment-style: each image of ``images (B, H, W, 3)`` uint8 gets one operation,
-    drawn uniformly from :data:`AUGMENTATIONS`, at a magnitude drawn uniformly. Returns uint8."""
-    rng = np.random.default_rng(seed)
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        op = AUGMENTATIONS[rng.integers(len(AUGMENTATIONS))]
-        x = image.astype(np.float32)
-        m = rng.uniform(0.0, 1.0)
-        if op == "flip":
-            x = x[:, ::-1]
-        elif op == "brightness":
-            x = x * (1.0 + rng.choice([-1, 1]) * 0.9 * m)
-        elif op == "contrast":
-            x = (x - x.mean()) * (1.0 + rng.choice([-1, 1]) * 0.9 * m) + x.mean()
-        elif op == "translate":
-            shift = rng.integers(-int(0.3 * m * x.shape[0]) - 1, int(0.3 * m * x.shape[0]) + 2, size=2)
-            x = np.roll(x, tuple(shift), axis=(0, 1))
-        elif op == "rotate":
-            x = np.rot90(x, k=rng.integers(1, 4))
-        out[i] = np.clip(x, 0, 255).astype(np.uint8)
-    return out
+    """The authors' augmentation, torchvision's TrivialAugmentWide (:mod:`._augment`), on
+    ``images (B, H, W, 3)`` uint8 drawn with ``seed``; returns uint8."""
+    return trivial_augment_wide(images, seed=seed)
 
 
 # XLA:CPU's default YNNPACK fusions (jaxlib 0.10.2: dots, reductions, convolutions) less the
