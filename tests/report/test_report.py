@@ -46,8 +46,10 @@ def test_report_is_one_file_with_every_section_and_embedded_figures(report):
     for title in ("Frequency response", "Eigenvalues", "Mode zeroing", "Topology MDS", "Trained vs. untrained (cka)",
                   "Fixed points (gru)", "Final losses", "CKA distances"):
         assert f"<h3>{title}</h3>" in text
-    assert "stable fixed points of the 3-bit flip-flop" in text  # the findings table
-    assert "linearised frequency tracks the input (gru-tanh)" in text
+    # the findings table: claims quoted, each with its statistic and verdict
+    assert "the corners of a three-dimensional cube" in text
+    assert "gru-tanh: slope of linear vs input frequency" in text
+    assert "silhouette of cell among tanh networks" in text and "not testable at this size" in text
 
 
 def test_report_has_the_population_budget_and_wall_time(report):
