@@ -149,11 +149,11 @@ def test_vision_findings_count_networks_and_carry_their_controls():
     assert measured[gain].startswith("5 of 6 networks") and verdict[gain] == "inconclusive"  # p = 0.109
     assert verdict["mean ‖h_t+1 − h_t‖ after t_stable > 5% of ‖h_t‖"] == "does not agree"  # 2.5 % in all six
     control = "relative step after t_stable: trained < the same network untrained (same images)"
-    assert verdict[control] == "agrees" and measured[control].startswith("6 of 6")
+    assert verdict[control] == "holds" and measured[control].startswith("6 of 6")
     norm = "not-yet-stable images: lower norm than already-stable ones, at most steps"
     assert verdict[norm] == "agrees"  # 2 of 3 steps in every network: p = 1/64
     assert verdict["stable-incorrect images: lower norm than already-stable correct ones, at most steps"] == \
-        "does not agree"
+        "does not hold"
     cosine = "not-yet-stable images: lower cosine with the winning readout vector than already-stable ones, at most steps"
     assert verdict[cosine] == "does not agree"
     assert found.verdict.iloc[-1] == "agrees" and "median 80% of pairs" in found.measured.iloc[-1]

@@ -10,7 +10,8 @@ def test_seeded_balanced_uint8_images():
     b, lb = standin_dataset(40, n_classes=4, size=32, seed=5)
     c, _ = standin_dataset(40, n_classes=4, size=32, seed=6)
     assert a.shape == (40, 32, 32, 3) and a.dtype == np.uint8 and la.dtype == np.int64
-    np.testing.assert_array_equal(a, b) and np.testing.assert_array_equal(la, lb)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(la, lb)
     assert not np.array_equal(a, c)
     assert np.bincount(la).tolist() == [10, 10, 10, 10]
 

@@ -82,9 +82,11 @@ CLAIM = ("\u201cupon inference, representations continued to evolve after correc
          "time progresses\u201d")
 
 
-def _count(flags: pd.Series, what: str, minimum: int = 3, alpha: float = 0.05) -> tuple[str, str, str, str]:
+def _count(flags: pd.Series, what: str, minimum: int = 3, alpha: float = 0.05,
+           control: bool = False) -> tuple[str, str, str, str]:
     """``(measured, uncertainty, n, verdict)`` for "``what`` holds per network": the count,
-    a one-sided sign test against chance (p of k or more of n under 1/2)."""
+    a one-sided sign test against chance (p of k or more of n under 1/2). A ``control``
+    row says whether the statistic "holds" rather than whether a claim agrees."""
     from scipy.stats import binomtest
 
     flags = flags.dropna().astype(bool)
@@ -93,6 +95,8 @@ def _count(flags: pd.Series, what: str, minimum: int = 3, alpha: float = 0.05) -
         return f"{k} of {n} networks {what}", "–", f"{n} networks", "not testable at this size"
     p = binomtest(k, n, 0.5, alternative="greater").pvalue
     verdict = "agrees" if p < alpha else "does not agree" if k <= n / 2 else "inconclusive"
+    if control:
+        verdict = {"agrees": "holds", "does not agree": "does not hold"}.get(verdict, verdict)
     return f"{k} of {n} networks {what}", f"sign test p = {p:.3f}", f"{n} networks", verdict
 
 
@@ -101,8 +105,8 @@ def vision_findings(table: pd.DataFrame) -> pd.DataFrame:
     :class:`rnnpop.analysis.Finding`): each row counts the networks in which the claim
     holds, with a one-sided sign test (verdict "agrees" at p < 0.05, "inconclusive" for a
     majority that is not significant, "not testable at this size" below 3 networks), and
-    a control row beside it: the same network untrained for continued evolution,
-    stable-incorrect images for the norm and readout-zone claims."""
+    a control row beside it ("holds" / "does not hold"): the same network untrained for
+    continued evolution, stable-incorrect images for the norm and readout-zone claims."""
     columns = [f.name for f in dataclasses.fields(Finding)]
     if table is None or table.empty:
         return pd.DataFrame(columns=columns)
@@ -132,7 +136,7 @@ def vision_findings(table: pd.DataFrame) -> pd.DataFrame:
         rows.append(Finding("vision", "control: an untrained network also moves; does training make it settle?",
                             "relative step after t_stable: trained < the same network untrained (same images)",
                             *_count(settle, f"settle more than untrained (untrained median "
-                                            f"{both.untrained.median():.1%})")))
+                                            f"{both.untrained.median():.1%})", control=True)))
     for (later, already, incorrect), claim in zip(
             (("norm_later", "norm_already", "norm_incorrect"), ("cosine_later", "cosine_already", "cosine_incorrect")),
             CLAIM[1:3]):
@@ -143,7 +147,7 @@ def vision_findings(table: pd.DataFrame) -> pd.DataFrame:
         rows.append(Finding("vision", "control: images that settle on a wrong class",
                             f"stable-incorrect images: {what} than already-stable correct ones, at most steps",
                             *_count(_majority_below(_series(table, incorrect), _series(table, already)),
-                                    f"show it for stable-incorrect images")))
+                                    "show it for stable-incorrect images", control=True)))
     wins = _series(table, "future_wins")
     if not wins.empty:
         per_model = wins.mean(axis=1, skipna=True)

@@ -15,6 +15,7 @@ from ._style import CELL_COLOURS as CELL_COLOURS
 from ._training import loss_histograms as loss_histograms
 from ._vision import accuracy_over_time as accuracy_over_time
 from ._vision import continued_evolution as continued_evolution
+from ._vision import per_network as per_network
 from ._vision import readout_dendrogram as readout_dendrogram
 from ._vision import readout_geometry as readout_geometry
 from ._vision import stability_profile as stability_profile

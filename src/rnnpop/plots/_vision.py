@@ -78,19 +78,43 @@ def continued_evolution(table: pd.DataFrame, models: list[str]) -> Figure:
 def readout_geometry(table: pd.DataFrame) -> Figure:
     """Three panels over the recurrent networks (mean over networks, per step): norms of
     images already stable vs. stable later; their cosine with the winning readout vector;
-    for images stable later, cosine with their future class vs. the zone's other classes."""
+    over pairs of not-yet-stable images in one zone, the cosine with the future class vs.
+    the other image's class (the authors' definition)."""
     fig, axes = figure(3, width=3.6)
     recurrent = table[table.variant != "B"]
     for ax, (a, b, title, ylabel) in zip(axes, (
             ("norm_already", "norm_later", "norm", "‖h_t‖"),
             ("cosine_already", "cosine_later", "position in the readout zone", "cos(h_t, w_winning)"),
-            ("future_true", "future_others", "towards the future class", "cos(h_t, w_c)"))):
+            ("future_true", "future_others", "towards the future class (pairs)", "cos(h_t, w_c)"))):
         for quantity, colour, label in ((a, "#222222", a.split("_")[1]), (b, "#EE7733", b.split("_")[1])):
             rows = recurrent[(recurrent.quantity == quantity) & (recurrent.state == "trained")]
             mean = rows.groupby("step").value.mean()
             ax.plot(mean.index, mean.values, marker="o", ms=3, color=colour, label=label)
         ax.set(title=title, xlabel="time step", ylabel=ylabel)
         ax.legend(fontsize=7)
+    return fig
+
+
+def per_network(table: pd.DataFrame, quantities: dict[str, str], ylabel: str) -> Figure:
+    """One small panel per recurrent network: each of ``quantities`` ({label: quantity})
+    over the time steps, so a claim can be read network by network, not only on average."""
+    recurrent = [m for m in dict.fromkeys(table.model) if not m.startswith("B-")]
+    columns = min(4, max(1, len(recurrent)))
+    rows = -(-len(recurrent) // columns) if recurrent else 1
+    fig = Figure(figsize=(3.0 * columns, 2.4 * rows), layout="constrained")
+    colours = ("#222222", "#EE7733", "#AA3377")
+    for k, model in enumerate(recurrent):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        part = table[(table.model == model) & (table.state == "trained")]
+        for (label, quantity), colour in zip(quantities.items(), colours):
+            curve = part[part.quantity == quantity].sort_values("step")
+            ax.plot(curve.step, curve.value, marker="o", ms=2.5, color=colour, label=label)
+        ax.set_title(model, fontsize=8)
+        ax.set_xlabel("time step", fontsize=7)
+        ax.set_ylabel(ylabel, fontsize=7)
+        ax.tick_params(labelsize=6)
+        if k == 0:
+            ax.legend(fontsize=6)
     return fig
 
 

@@ -43,6 +43,23 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
                "peripheral); and, for the later ones, the cosine with their future (true) class vs. the other "
                "classes present in their current zone.", plots.readout_geometry(summary)),
     ]
+    figures += [
+        Figure("Norms, network by network",
+               "Each recurrent network: mean ‖h_t‖ of images already stable-correct at t, of those that become "
+               "stable-correct later, and of stable-incorrect images (the control).",
+               plots.per_network(summary, {"already": "norm_already", "later": "norm_later",
+                                           "stable-incorrect": "norm_incorrect"}, "‖h_t‖")),
+        Figure("Readout-zone position, network by network",
+               "Each recurrent network: mean cosine of h_t with the readout vector of its current zone, for the "
+               "same three sets of images (lower = more peripheral).",
+               plots.per_network(summary, {"already": "cosine_already", "later": "cosine_later",
+                                           "stable-incorrect": "cosine_incorrect"}, "cos(h_t, w_winning)")),
+        Figure("Towards the future class, network by network",
+               "Each recurrent network: over pairs of not-yet-stable images in one zone with different labels, the "
+               "mean cosine of h_i,t with i's future class and with j's class.",
+               plots.per_network(summary, {"future class": "future_true", "other image's class": "future_others"},
+                                 "cos(h_t, w_c)")),
+    ]
     from ..vision import readout_linkage
 
     model = shown[0]
@@ -52,7 +69,9 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
                           "Ward dendrogram over the distances (1 − cos)/2 between the trained readout vectors.",
                           plots.readout_dendrogram(W, heldout.categories, readout_linkage(W))))
     histories = {m: store.history(m) for m in models}
-    figures.append(Figure("Training", "Mean training loss per epoch.", plots.training_curves(histories)))
+    figures.append(Figure("Training", "Per epoch: mean training loss; validation loss and validation accuracy at "
+                          "the last step (the authors' script records both every epoch).",
+                          plots.training_curves(histories)))
     return figures
 
 
