@@ -132,7 +132,7 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
     """Per epoch, one line per network: the mean training loss (summed over time steps)
     and, where recorded, the validation loss and the validation accuracy at the last step."""
     validated = all("val_loss" in h for h in histories.values()) and histories
-    fig, axes = figure(3 if validated else 1, width=12.0 if validated else 5.0)
+    fig, axes = figure(3 if validated else 1, width=4.2 if validated else 5.0)
     for model, history in histories.items():
         variant, interaction = model.split("-")[:2]
         style = dict(color=VARIANT_COLOURS.get(variant, "k"), label=model)

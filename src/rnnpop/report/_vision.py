@@ -40,8 +40,8 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
         Figure("Norms and readout zones",
                "Recurrent networks, mean per step. Images already stable at t vs. images that become stable "
                "later: their norm; their cosine with the readout vector of the zone they are in (lower = more "
-               "peripheral); and, for the later ones, the cosine with their future (true) class vs. the other "
-               "classes present in their current zone.", plots.readout_geometry(summary)),
+               "peripheral); and, over pairs of not-yet-stable images in one zone with different labels, the "
+               "cosine of h_i,t with i's future class vs. with j's class (the authors' definition).", plots.readout_geometry(summary)),
     ]
     figures += [
         Figure("Norms, network by network",
