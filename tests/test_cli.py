@@ -60,3 +60,14 @@ def test_disk_full_during_a_write_keeps_what_was_done_and_says_so(tmp_path, monk
     assert store.complete_groups() == ["flipflop-vanilla-tanh-8"]
     assert sorted(p.name for p in (root / "groups").iterdir()) == ["flipflop-vanilla-tanh-8"]
     store.networks("flipflop-vanilla-tanh-8")  # verifies its checksums
+
+
+def test_version_flag_prints_the_installed_version():
+    from importlib.metadata import version
+
+    from typer.testing import CliRunner
+
+    from rnnpop.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"rnnpop {version('rnnpop')}"

@@ -22,6 +22,20 @@ app = typer.Typer(help="Train and compare populations of recurrent networks.", n
 console = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"rnnpop {version('rnnpop')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print rnnpop's version and exit.")) -> None:
+    """Train and compare populations of recurrent networks."""
+
+
 def _setup_jax() -> None:
     """One single-threaded XLA device per core: the measured fast CPU layout."""
     from .train import configure_cpu
