@@ -52,16 +52,12 @@ def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> 
         for which in ("trained", "initial"):
             nets = jax.tree_util.tree_map(lambda x: x[index], store.networks(group_id, which))
             states = (representations(nets, inputs) if len(index) else
-                      np.zeros((0, *inputs.shape[:2], _state_size(store.plan(group_id).spec)), np.float32))
+                      np.zeros((0, *inputs.shape[:2], nets.cell.state_size), np.float32))
             data[which] = (("network", "trial", "time", "unit"), states)
         dataset = xr.Dataset(data, coords={"network": index})
         with atomic_directory(path, {"group": group_id}) as tmp:
             dataset.to_zarr(tmp / "states.zarr", zarr_format=3, consolidated=False)
     return xr.open_zarr(path / "states.zarr", consolidated=False).load()
-
-
-def _state_size(spec) -> int:
-    return 2 * spec.n_units if spec.cell == "lstm" else spec.n_units
 
 
 def representation_size(spec, settings: AnalysisSettings) -> int:
