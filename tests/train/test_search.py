@@ -20,7 +20,7 @@ def test_search_draws_lie_in_their_ranges_and_are_log_uniform():
 
 def test_best_draw_is_chosen_per_l2_block_ignoring_diverged():
     validation = np.array([0.5, np.nan, 0.2, 0.9, 0.1, 0.3])
-    np.testing.assert_array_equal(_best_per_l2(validation, validation, 2, 3), [2, 4])
+    np.testing.assert_array_equal(_best_per_l2(validation, 2, 3), [2, 4])
 
 
 def test_search_then_seeds_uses_the_selected_hyperparameters():

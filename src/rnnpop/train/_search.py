@@ -41,7 +41,7 @@ def search_and_train(task: Task, spec: GroupSpec, plan: SearchPlan, config: Trai
     search_hp = Hyperparameters.concatenate([
         _search_draws(plan, group_id, i, l2) for i, l2 in enumerate(plan.l2)])
     search = train_group(task, spec, search_hp, config, progress=_phase(progress, 0, config.n_iterations))
-    best = _best_per_l2(search.validation_loss, search.train_loss, len(plan.l2), plan.n_search)
+    best = _best_per_l2(search.validation_loss, len(plan.l2), plan.n_search)
     seeds_hp = Hyperparameters.concatenate([
         _seed_copies(search_hp.select(np.array([b])), plan, group_id, i) for i, b in enumerate(best)])
     seeds = train_group(task, spec, seeds_hp, config, progress=_phase(progress, 1, config.n_iterations))
@@ -85,7 +85,7 @@ def _seed_copies(best: Hyperparameters, plan: SearchPlan, group_id: str, index: 
     return dataclasses.replace(copies, seed=np.asarray(seeds, np.uint32))
 
 
-def _best_per_l2(validation: np.ndarray, train: np.ndarray, n_l2: int, n_search: int) -> np.ndarray:
+def _best_per_l2(validation: np.ndarray, n_l2: int, n_search: int) -> np.ndarray:
     """Index of the lowest finite validation loss within each L2 block (diverged last)."""
     score = np.where(np.isfinite(validation), validation, np.inf).reshape(n_l2, n_search)
     return np.argmin(score, axis=1) + np.arange(n_l2) * n_search
