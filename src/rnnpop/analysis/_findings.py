@@ -94,13 +94,13 @@ def view_items(labels: pd.DataFrame, view: View, minimum: int) -> tuple[np.ndarr
     return mask, n, [k for k in counts if k not in kept]
 
 
-def _clusters(D, labels: pd.DataFrame, view: View, minimum: int, seed: int = 0):
+def _clusters(D, labels: pd.DataFrame, view: View, minimum: int):
     """``(silhouette, p, n text, testable)`` of ``view`` on ``D`` over ``labels``' items."""
     mask, n, dropped = view_items(labels, view, minimum)
     if len(pd.unique(labels[view.label][mask])) < 2:
         return float("nan"), float("nan"), n, False
     sub = np.asarray(D)[np.ix_(mask, mask)]
-    s, p = permutation_test(sub, labels[view.label].to_numpy()[mask], units=_units(labels)[mask], seed=seed)
+    s, p = permutation_test(sub, labels[view.label].to_numpy()[mask], units=_units(labels)[mask])
     if dropped:
         n += f" (too few: {', '.join(dropped)})"
     return s, p, n, True
