@@ -56,10 +56,6 @@ class FixedPoints:
         n_unstable = np.sum(np.abs(values) > 1.0, axis=-1)
         return cls(states, inputs, q, dh, dx, values, right, left, n_unstable, n_unstable == 0, q > q_threshold)
 
-    @property
-    def n_exact(self) -> int:
-        return int(np.sum(~self.is_slow))
-
 
 def _speed(step: Step, h, x):
     r = step(h, x) - h

@@ -203,21 +203,22 @@ class BLT(eqx.Module):
 
 def _xavier(layer, key):
     """``layer`` with a Xavier-uniform weight (PyTorch's ``xavier_uniform_``, as the authors
-    initialise every ``Conv2d`` and ``Linear``): uniform in ±√(6 / (fan_in + fan_out)),
-    fans counted over the kernel area. Biases keep their defaults."""
-    weight = layer.weight
-    area = math.prod(weight.shape[2:])
-    bound = math.sqrt(6.0 / ((weight.shape[0] + weight.shape[1]) * area))
-    return eqx.tree_at(lambda m: m.weight, layer,
-                       jax.random.uniform(jax.random.fold_in(key, 1), weight.shape, weight.dtype, -bound, bound))
+    initialise every ``Conv2d`` and ``Linear``): bound √(6 / (fan_in + fan_out)), fans
+    counted over the kernel area. Biases keep their defaults."""
+    shape = layer.weight.shape
+    return _uniform_weight(layer, key, math.sqrt(6.0 / ((shape[0] + shape[1]) * math.prod(shape[2:]))))
 
 
 def _torch_default(layer, key):
-    """A transposed convolution with PyTorch's default weight: uniform in ±1/√fan_in, with
+    """A transposed convolution with PyTorch's default weight: bound 1/√fan_in, with
     PyTorch's fan_in of a ``ConvTranspose2d`` weight ``(in, out, kh, kw)``: out · kh · kw
     (here the weight is stored ``(out, in, kh, kw)``, so its first axis)."""
+    shape = layer.weight.shape
+    return _uniform_weight(layer, key, 1.0 / math.sqrt(shape[0] * math.prod(shape[2:])))
+
+
+def _uniform_weight(layer, key, bound: float):
     weight = layer.weight
-    bound = 1.0 / math.sqrt(weight.shape[0] * math.prod(weight.shape[2:]))
     return eqx.tree_at(lambda m: m.weight, layer,
                        jax.random.uniform(jax.random.fold_in(key, 1), weight.shape, weight.dtype, -bound, bound))
 

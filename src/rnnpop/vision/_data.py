@@ -55,7 +55,7 @@ class _Limited:
 
     def __init__(self, split: MiniEcoset, n: int, seed: int):
         self.split = split
-        self.index = (stratified_subset(np.asarray(split._labels[()]), n, seed=seed) if n
+        self.index = (stratified_subset(split.labels, n, seed=seed) if n
                       else np.arange(len(split)))
         self.categories = tuple(split.categories)
 

@@ -59,6 +59,11 @@ class MiniEcoset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self._data.shape[1:])
 
+    @property
+    def labels(self) -> np.ndarray:
+        """Every label of the split, ``(N,)``."""
+        return np.asarray(self._labels[()])
+
     def raw(self, index) -> tuple[np.ndarray, np.ndarray]:
         """``(uint8 images, int64 labels)`` at ``index`` (int, slice or sorted/unsorted array)."""
         if isinstance(index, (int, np.integer, slice)):
@@ -67,7 +72,7 @@ class MiniEcoset:
         order = np.argsort(index)  # h5py reads increasing indices only
         images = np.empty((len(index), *self.image_shape), np.uint8)
         images[order] = self._data[index[order]]
-        return images, np.asarray(self._labels[()])[index].astype(np.int64)
+        return images, self.labels[index].astype(np.int64)
 
     def normalise(self, images: np.ndarray) -> np.ndarray:
         """uint8 ``(..., H, W, 3)`` → float32 with the file's training mean and std."""
