@@ -339,7 +339,7 @@ def untrained_gap(D: np.ndarray, labels: pd.DataFrame, *, seed: int = 0,
     network's trained and untrained forms stay together). Returns ``(difference, low,
     high, n relu, n tanh)``; negative: trained relu is closer to untrained relu."""
     vanilla = (labels.cell == "vanilla").to_numpy()
-    ids = labels.group.astype(str) + "/" + labels.network_id.astype(str)
+    ids = _units(labels)
     trained = labels.trained.to_numpy(bool)
     relu = vanilla & (labels.activation == "relu").to_numpy()
     tanh = vanilla & (labels.activation == "tanh").to_numpy()
