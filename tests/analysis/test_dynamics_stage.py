@@ -32,7 +32,8 @@ def test_trained_flipflop_network_has_the_full_cube_of_fixed_points(analysed):
     table = analysed.table()
     seeds = table[(table.group == gid) & (table.phase == "seed")]
     assert (seeds.validation_loss < 0.1 * seeds.baseline_loss).all(), "the networks must be well trained"
-    points, arrays, transitions = load_dynamics(analysed, gid)
+    found = load_dynamics(analysed, gid)
+    points, arrays, transitions = found.points, found.arrays, found.transitions
     for network, rows in points.groupby("network"):
         stable = rows[rows.stable]
         assert len(rows) == 27 and len(stable) == 8  # 3**3: 8 corners, 12 edge, 6 face and 1 centre saddles

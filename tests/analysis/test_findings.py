@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rnnpop.analysis._stage import TaskSimilarity
+from rnnpop.analysis._topology_stage import TaskTopology
 from rnnpop.analysis._findings import (context_findings, flipflop_findings, geometry_findings, sine_findings,
                                        topology_findings, untrained_findings)
 
@@ -28,7 +30,7 @@ VIEWS = TANH + [("vanilla", "relu")]
 
 
 def similarity(labels, D):
-    return xr.Dataset({"svcca": (("network", "network_b"), D)}, attrs={"metrics": ["svcca"]}), labels
+    return TaskSimilarity(xr.Dataset({"svcca": (("network", "network_b"), D)}, attrs={"metrics": ["svcca"]}), labels)
 
 
 def verdicts(findings):
@@ -59,8 +61,8 @@ def test_context_topology_by_activation_and_less_than_geometry():
     # topology: clusters by activation only; geometry: by every configuration, tightly
     D_top = distances(table, lambda l: l.activation, 0.5, seed=1)
     D_geo = distances(labels, lambda l: l.cell + l.activation, 0.1, seed=2)
-    found = topology_findings("context", similarity(labels, D_geo), (table, xr.Dataset(
-        {"matched": (("item", "item_b"), D_top)}), None), minimum=3)
+    found = topology_findings("context", similarity(labels, D_geo), TaskTopology(table, xr.Dataset(
+        {"matched": (("item", "item_b"), D_top)})), minimum=3)
     cell, cell_vs_geometry, activation, activation_vs_geometry = found
     assert cell.verdict == "agrees"  # "did not cluster strongly by architecture"
     assert activation.verdict == "agrees"  # "but did cluster based on activation"
@@ -70,8 +72,8 @@ def test_context_topology_by_activation_and_less_than_geometry():
 def flipflop_table(n_points, n_stable):
     n_points = np.asarray(n_points)
     mode = pd.Series(n_points).mode().iloc[0]
-    return pd.DataFrame({"n_points": n_points, "n_stable": n_stable, "modal": n_points == mode,
-                         "n_slow": 0}), None, None
+    return TaskTopology(pd.DataFrame({"n_points": n_points, "n_stable": n_stable, "modal": n_points == mode,
+                         "n_slow": 0}), xr.Dataset())
 
 
 def test_flipflop_counts():
@@ -90,7 +92,7 @@ def sine_table(slopes, offsets, n=4):
                 rows.append({"group": cell + act, "cell": cell, "activation": act, "network_id": k,
                              "input_frequency": w,
                              "linear_frequency": slope * w + offsets[(cell, act)] + 1e-3 * np.sin(7 * k + 3 * w)})
-    return None, None, pd.DataFrame(rows)
+    return TaskTopology(pd.DataFrame(), xr.Dataset(), pd.DataFrame(rows))
 
 
 def test_sine_slopes_and_systematic_offsets():
@@ -106,7 +108,7 @@ def integration_table(near_one: dict, modes: dict, n=5):
     rows = [{"group": cell, "network_id": k, "cell": cell, "activation": "tanh", "context": c,
              "mean_near_one": near_one[cell] + 0.1 * k, "modes_for_90pct": modes[cell]}
             for cell in near_one for k in range(n) for c in (0, 1)]
-    return None, None, pd.DataFrame(rows)
+    return TaskTopology(pd.DataFrame(), xr.Dataset(), pd.DataFrame(rows))
 
 
 def test_context_gated_cells_use_more_slow_modes():
@@ -121,6 +123,6 @@ def test_trained_relu_closer_to_untrained_relu_than_to_trained_tanh():
     labels = population([("vanilla", "relu"), ("vanilla", "tanh")], 5, trained=(True, False))
     close = distances(labels, lambda l: l.activation + np.where(l.activation == "tanh", l.trained.astype(str), ""),
                       0.2)
-    assert verdicts(untrained_findings(*similarity(labels, close), minimum=3)) == ["agrees"]
+    assert verdicts(untrained_findings(labels=labels, data=similarity(labels, close).data, minimum=3)) == ["agrees"]
     far = distances(labels, lambda l: l.trained.astype(str), 0.2)  # trained networks together
-    assert verdicts(untrained_findings(*similarity(labels, far), minimum=3)) == ["does not agree"]
+    assert verdicts(untrained_findings(labels=labels, data=similarity(labels, far).data, minimum=3)) == ["does not agree"]

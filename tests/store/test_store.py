@@ -39,7 +39,7 @@ def test_store_round_trips_networks_and_table(finished):
     assert len(table) == 4 * 4 and set(table.group) == {p.group_id for p in store.study.groups()}
     assert {"seed", "learning_rate", "l2", "train_loss", "validation_loss", "status", "phase"} <= set(table)
     plan = store.plan("flipflop-gru-tanh-8")
-    trained, initial = store.networks(plan.group_id), store.networks(plan.group_id, "initial")
+    trained, initial = store.networks(plan.group_id), store.networks(plan.group_id, "untrained")
     assert trained.cell.w_h.shape == (4, 24, 8)
     assert not np.allclose(trained.cell.w_h, initial.cell.w_h)
     # the stored weights reproduce the stored validation loss
@@ -67,8 +67,8 @@ def test_failed_write_leaves_no_partial_group_and_keeps_the_previous_one(finishe
     shutil.copytree(finished, root)
     store = RunStore.open(root)
     kept, removed = "flipflop-gru-tanh-8", "context-gru-tanh-8"
-    shutil.rmtree(store.group_dir(removed))
-    before = (store.group_dir(kept) / "params.safetensors").read_bytes()
+    shutil.rmtree(store.unit_dir(removed))
+    before = (store.unit_dir(kept) / "params.safetensors").read_bytes()
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -78,9 +78,9 @@ def test_failed_write_leaves_no_partial_group_and_keeps_the_previous_one(finishe
         with pytest.raises(OSError, match="No space"):
             store.write_group(store.plan(gid), _fake_result(store), pd.DataFrame({"network": [0]}))
     monkeypatch.undo()
-    assert not store.group_dir(removed).exists()
+    assert not store.unit_dir(removed).exists()
     assert not list((root / "groups").glob(".tmp-*"))
-    assert (store.group_dir(kept) / "params.safetensors").read_bytes() == before
+    assert (store.unit_dir(kept) / "params.safetensors").read_bytes() == before
     assert sorted(store.complete_groups()) == sorted(set(load(finished).complete_groups()) - {removed})
 
 

@@ -43,7 +43,7 @@ def test_vmapped_layout_equals_sequential_layout():
 def test_per_network_learning_rates_really_differ_in_effect():
     hp = hyper(2, learning_rate=[0.001, 0.1], seed=[5, 5])  # same seed: same init, same batches
     result = train_group(TASK, GroupSpec("vanilla", "tanh", 8), hp, CONFIG)
-    init, trained = leaves(result.initial), leaves(result.networks)
+    init, trained = leaves(result.untrained), leaves(result.networks)
     for w0, w in zip(init, trained):
         np.testing.assert_array_equal(w0[0], w0[1])
     moved = [np.sqrt(sum(np.sum((w[i] - w0[i]) ** 2) for w0, w in zip(init, trained))) for i in range(2)]

@@ -83,7 +83,7 @@ def test_run_trains_every_network_and_stores_held_out_responses(run):
     net = store.network("BLT-additive-s0")
     np.testing.assert_allclose(net.readout.weight, heldout.readout[0])
     # every variant of one seed starts from the same bottom-up weights
-    b0, blt0 = store.network("B-additive-s0", "initial"), store.network("BLT-additive-s0", "initial")
+    b0, blt0 = store.network("B-additive-s0", "untrained"), store.network("BLT-additive-s0", "untrained")
     np.testing.assert_array_equal(b0.bottom_up["v2"].weight, blt0.bottom_up["v2"].weight)
     assert (root / "report.html").is_file() and "report.html" in output
 
@@ -115,7 +115,7 @@ def test_resume_skips_complete_networks_and_redoes_a_corrupted_one(run):
     root, _ = run
     store = load(root)
     before = store.heldout("B-additive-s0")
-    target = next(p for p in sorted((store.model_dir("B-additive-s0") / "heldout.zarr").rglob("*"))
+    target = next(p for p in sorted((store.unit_dir("B-additive-s0") / "heldout.zarr").rglob("*"))
                   if p.is_file() and "pooled" in str(p) and p.name != "zarr.json")
     target.write_bytes(b"\0" * 16)
     skipped, corrupt = [], []

@@ -13,6 +13,7 @@ readout order, readouts snapped to the task's ``readout_grid`` first).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import jax
@@ -86,7 +87,7 @@ def _mode_zeroing(net, points: FixedPoints, context: int, n_steps: int) -> np.nd
 
 
 def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSettings) -> None:
-    path = store.root / "analysis" / "dynamics" / group_id
+    path = store.stage("dynamics", group_id)
     if is_complete(path):
         return
     start = time.perf_counter()
@@ -135,11 +136,24 @@ def analyse_dynamics(store: RunStore, settings: AnalysisSettings, *, progress: P
             progress("fixed points", i, len(groups))
 
 
-def load_dynamics(store: RunStore, group_id: str) -> tuple[pd.DataFrame, dict[str, np.ndarray], pd.DataFrame]:
-    """``(points table, {'states', 'eigenvalues'} arrays aligned with it, transitions)``."""
-    path = store.root / "analysis" / "dynamics" / group_id
+@dataclasses.dataclass(frozen=True)
+class GroupDynamics:
+    """A group's fixed points: ``points`` (one row per point: network, condition, q,
+    stability, …), ``arrays`` aligned with its rows (``states (P, units)``,
+    ``eigenvalues (P, units)``, the context task's ``mode_zeroing``) and ``transitions``
+    (flip-flop: network, source, target, probability; empty otherwise)."""
+
+    points: pd.DataFrame
+    arrays: dict[str, np.ndarray]
+    transitions: pd.DataFrame
+
+
+def load_dynamics(store: RunStore, group_id: str) -> GroupDynamics:
+    """The stored dynamics stage of ``group_id`` (checksums verified)."""
+    path = store.stage("dynamics", group_id)
     verify(path)
     root = zarr.open_group(str(path / "arrays.zarr"), mode="r")
     transitions = (pd.read_parquet(path / "transitions.parquet") if (path / "transitions.parquet").exists()
                    else pd.DataFrame(columns=["network", "source", "target", "probability"]))
-    return pd.read_parquet(path / "points.parquet"), {k: np.asarray(root[k][:]) for k in root.array_keys()}, transitions
+    return GroupDynamics(pd.read_parquet(path / "points.parquet"),
+                         {k: np.asarray(root[k][:]) for k in root.array_keys()}, transitions)

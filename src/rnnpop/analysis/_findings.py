@@ -72,7 +72,7 @@ def study_findings(store: RunStore) -> pd.DataFrame:
         if topology is not None:
             findings += TASK_FINDINGS[task.name](topology, minimum)
         if task.name == "context" and similarity is not None:
-            findings += untrained_findings(*similarity, minimum)
+            findings += untrained_findings(similarity.data, similarity.labels, minimum)
     return pd.DataFrame([dataclasses.asdict(f) for f in findings],
                         columns=[f.name for f in dataclasses.fields(Finding)])
 
@@ -126,7 +126,7 @@ def geometry_findings(task: str, similarity, minimum: int) -> list[Finding]:
     permutation p-value; the untrained networks' silhouette as the control."""
     if similarity is None:
         return []
-    data, labels = similarity
+    data, labels = similarity.data, similarity.labels
     trained = labels.trained.to_numpy(bool)
     out = []
     for metric in data.attrs["metrics"]:
@@ -161,7 +161,7 @@ def topology_findings(task: str, similarity, topology, minimum: int) -> list[Fin
     networks with a leave-one-network-out (jackknife) 95 % interval."""
     if topology is None:
         return []
-    table, distances, _ = topology
+    table, distances = topology.networks, topology.distances
     claim, clusters = TOPOLOGY_CLAIMS[task]
     D = distances["matched"].values
     out = []
@@ -182,7 +182,7 @@ def topology_findings(task: str, similarity, topology, minimum: int) -> list[Fin
 
 
 def _less_than_geometry(task, similarity, table, D_topology, view: View, minimum: int) -> Finding:
-    data, labels = similarity
+    data, labels = similarity.data, similarity.labels
     trained = labels.trained.to_numpy(bool)
     geo_labels = labels[trained].reset_index(drop=True)
     metric = "svcca" if "svcca" in data.attrs["metrics"] else data.attrs["metrics"][0]
@@ -214,7 +214,7 @@ def _less_than_geometry(task, similarity, table, D_topology, view: View, minimum
 
 def flipflop_findings(topology, minimum: int) -> list[Finding]:
     """The stable corners (modal stable count) and the paper's set-aside fraction."""
-    table, _, _ = topology
+    table = topology.networks
     n = len(table)
     if n < minimum:
         return [Finding("flipflop", "fixed-point counts", "–", "–", "–", f"{n} networks", NOT_TESTABLE)]
@@ -250,7 +250,7 @@ def sine_findings(topology, minimum: int) -> list[Finding]:
     """Per configuration: the linear frequency against the input frequency (slope with
     a jackknife interval over networks, intercept, R²); across configurations: the
     per-network mean offset (Kruskal–Wallis), the systematic differences of Fig. 2f."""
-    _, _, frequencies = topology
+    frequencies = topology.per_task
     out = []
     offsets = []
     claim = ("\u201cWe compared the frequency of the linear model to the input frequency and found generally good "
@@ -291,7 +291,7 @@ def context_findings(topology, minimum: int) -> list[Finding]:
     """Gated cells use more slow modes than vanilla ones (Fig. 3e–f): per-network mean
     eigenvalues within 0.05 of 1 and modes for 90 % of the integral, gated vs vanilla
     (tanh networks, one-sided Mann–Whitney U); the vanilla network's single mode."""
-    _, _, integration = topology
+    integration = topology.per_task
     tanh = integration[integration.activation == "tanh"]
     per_network = tanh.groupby(["group", "network_id", "cell"], as_index=False)[
         ["mean_near_one", "modes_for_90pct"]].mean()

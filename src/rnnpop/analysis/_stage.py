@@ -30,6 +30,16 @@ Progress = Callable[[str, int, int], None]
 """``progress(step_name, done, total)``."""
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskSimilarity:
+    """A task's finished similarity stage: ``data`` (a distance matrix per metric over
+    dims (network, network_b), MDS maps, the labels as coordinates) and ``labels``, one row
+    per network: ``group``, ``network_id``, ``cell``, ``activation``, ``trained``."""
+
+    data: xr.Dataset
+    labels: pd.DataFrame
+
+
 def network_label(plan, network: int, **extra) -> dict:
     """The row that identifies one network of a group in an analysis table."""
     return {"group": plan.group_id, "cell": plan.spec.cell, "activation": plan.spec.activation,
@@ -39,17 +49,17 @@ def network_label(plan, network: int, **extra) -> dict:
 def group_states(store: RunStore, group_id: str, settings: AnalysisSettings) -> xr.Dataset:
     """States on the probe inputs of a group's analysed seed networks, computed once and stored.
 
-    Dataset variables ``trained`` and ``initial`` with dims (network, trial, time, unit)
+    Dataset variables ``trained`` and ``untrained`` with dims (network, trial, time, unit)
     (the whole state: [h; c] for an LSTM); coordinate ``network`` holds the networks'
     ids within the group.
     """
-    path = store.root / "analysis" / "representations" / group_id
+    path = store.stage("representations", group_id)
     if not is_complete(path):
         index = included_networks(store.group_table(group_id), settings.max_relative_loss)
         task = store.plan(group_id).task
         inputs = probe_inputs(task, settings.probe_samples)
         data = {}
-        for which in ("trained", "initial"):
+        for which in ("trained", "untrained"):
             nets = jax.tree_util.tree_map(lambda x: x[index], store.networks(group_id, which))
             states = (representations(nets, inputs) if len(index) else
                       np.zeros((0, *inputs.shape[:2], nets.cell.state_size), np.float32))
@@ -73,7 +83,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
     for task in store.study.tasks:
         if tasks is not None and task.name not in tasks:
             continue
-        path = store.root / "analysis" / f"similarity-{task.name}"
+        path = store.stage("similarity", task.name)
         if is_complete(path):
             continue
         start = time.perf_counter()
@@ -86,7 +96,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
             states = group_states(store, gid, settings)
             plan = store.plan(gid)
             units = representation_size(plan.spec, settings)
-            for which in ("trained", "initial") if settings.untrained else ("trained",):
+            for which in ("trained", "untrained") if settings.untrained else ("trained",):
                 for k, network in enumerate(states.network.values):
                     reps.append(states[which].values[k][..., :units].reshape(-1, units))
                     labels.append(network_label(plan, network, trained=which == "trained"))
@@ -122,16 +132,15 @@ def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, setting
 
 def load_similarity(store: RunStore, task: str) -> xr.Dataset:
     """The stored similarity dataset of ``task`` (distances per metric, MDS, labels)."""
-    path = store.root / "analysis" / f"similarity-{task}"
+    path = store.stage("similarity", task)
     verify(path)
     return xr.open_zarr(path / "similarity.zarr", consolidated=False).load()
 
 
-def stored_similarity(store: RunStore, task: str) -> tuple[xr.Dataset, pd.DataFrame] | None:
-    """``(dataset, labels)`` of a task's finished similarity stage, or ``None``;
-    ``labels`` has one row per network: ``group``, ``network_id``, ``cell``,
-    ``activation``, ``trained``."""
-    if not is_complete(store.root / "analysis" / f"similarity-{task}"):
+def stored_similarity(store: RunStore, task: str) -> TaskSimilarity | None:
+    """A task's finished similarity stage, or ``None`` when it has not run."""
+    if not store.stage_done("similarity", task):
         return None
     data = load_similarity(store, task)
-    return data, pd.DataFrame({c: data[c].values for c in ("group", "network_id", "cell", "activation", "trained")})
+    return TaskSimilarity(data, pd.DataFrame({c: data[c].values for c in ("group", "network_id", "cell",
+                                                                          "activation", "trained")}))

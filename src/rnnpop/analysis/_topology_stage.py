@@ -17,6 +17,7 @@ Reads each group's fixed points (the dynamics stage) and writes, per task, under
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -33,8 +34,8 @@ LABELS = ["group", "cell", "activation", "units", "network_id"]
 def _groups(store: RunStore, task: str):
     for plan in store.study.groups():
         if plan.task.name == task:
-            points, arrays, transitions = load_dynamics(store, plan.group_id)
-            yield plan, points, arrays, transitions
+            found = load_dynamics(store, plan.group_id)
+            yield plan, found.points, found.arrays, found.transitions
 
 
 def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
@@ -138,7 +139,7 @@ def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None
     for task in store.study.tasks:
         if tasks is not None and task.name not in tasks:
             continue
-        path = store.root / "analysis" / f"topology-{task.name}"
+        path = store.stage("topology", task.name)
         if is_complete(path):
             continue
         with atomic_directory(path, {"task": task.name}) as tmp:
@@ -156,15 +157,24 @@ def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None
                     context_integration(store).to_parquet(tmp / "integration.parquet", index=False)
 
 
-def load_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset, pd.DataFrame | None] | None:
-    """``(networks table, distances, per-task table)`` of a task's finished topology stage,
-    or ``None``; the per-task table is the sine frequencies or the context integration
-    (``None`` for the flip-flop)."""
-    path = store.root / "analysis" / f"topology-{task}"
+@dataclasses.dataclass(frozen=True)
+class TaskTopology:
+    """A task's finished topology stage: ``networks`` (one row per compared item, its
+    fixed-point count, ``modal``), ``distances`` (``matched``, ``graph``, their MDS maps)
+    and ``per_task``: the sine frequencies, the context integration, or ``None``."""
+
+    networks: pd.DataFrame
+    distances: xr.Dataset
+    per_task: pd.DataFrame | None = None
+
+
+def load_topology(store: RunStore, task: str) -> TaskTopology | None:
+    """A task's finished topology stage (checksums verified), or ``None`` when it has not run."""
+    path = store.stage("topology", task)
     if not is_complete(path):
         return None
     verify(path)
     extra = {"sine": "frequencies.parquet", "context": "integration.parquet"}.get(task)
-    return (pd.read_parquet(path / "networks.parquet"),
-            xr.open_zarr(path / "distances.zarr", consolidated=False).load(),
-            pd.read_parquet(path / extra) if extra else None)
+    return TaskTopology(pd.read_parquet(path / "networks.parquet"),
+                        xr.open_zarr(path / "distances.zarr", consolidated=False).load(),
+                        pd.read_parquet(path / extra) if extra else None)

@@ -17,7 +17,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def _summary_dir(store: VisionStore):
-    return store.root / "analysis" / "vision"
+    return store.stage("vision")
 
 
 def analyse_vision(store: VisionStore, *, progress: Progress | None = None) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def group_analysis_task(root: str, group_id: str, *_dependencies) -> dict:
 
     store = RunStore.open(root)
     settings = store.study.analysis
-    with exclusive(store.root / "analysis", f"group-{group_id}"):
+    with store.exclusive(f"group-{group_id}"):
         group_states(store, group_id, settings)
         if settings.dynamics:
             analyse_group_dynamics(store, group_id, settings)
@@ -58,7 +58,7 @@ def task_analysis_task(root: str, task: str, *_dependencies) -> dict:
     from ..store import RunStore, exclusive
 
     store = RunStore.open(root)
-    with exclusive(store.root / "analysis", f"task-{task}"):
+    with store.exclusive(f"task-{task}"):
         analyse_similarity(store, store.study.analysis, tasks=[task])
         if store.study.analysis.dynamics:
             analyse_topology(store, tasks=[task])

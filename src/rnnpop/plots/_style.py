@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 CELL_COLOURS = {"vanilla": "#4477AA", "ugrnn": "#EE6677", "gru": "#228833", "lstm": "#CCBB44"}
 ACTIVATION_COLOURS = {"tanh": "#AA3377", "relu": "#66CCEE"}

@@ -11,7 +11,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from ..analysis import inclusion, study_findings
+from ..analysis import inclusion, load_topology, study_findings
 from ..store import RunStore, VisionStore, hardware, read_manifest
 from ._figures import task_figures
 
@@ -25,7 +25,7 @@ def _png(figure) -> str:
 def _manifests(store: RunStore, table: pd.DataFrame) -> dict[str, dict]:
     """The manifests of the complete groups (those in ``table``, already verified)."""
     done = set(table.group) if not table.empty else set()
-    return {gid: read_manifest(store.group_dir(gid)) for gid in done}
+    return {gid: read_manifest(store.unit_dir(gid)) for gid in done}
 
 
 def _population(store: RunStore, table: pd.DataFrame, manifests: dict[str, dict]) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def _population(store: RunStore, table: pd.DataFrame, manifests: dict[str, dict]
 
 def _analysis_seconds(store: RunStore) -> float:
     total = 0.0
-    for manifest_path in (store.root / "analysis").rglob("manifest.json") if (store.root / "analysis").exists() else []:
+    for manifest_path in store.analysis_manifests():
         manifest = read_manifest(manifest_path.parent)
         total += float((manifest or {}).get("seconds", 0.0))
     return total
@@ -79,9 +79,9 @@ def _set_aside(store: RunStore, table: pd.DataFrame) -> pd.DataFrame:
             rows.append({"task": r.task, "group": r.group, "network": int(r.network), "phase": r.phase,
                          "seed": int(r.seed), "why": r.why + "; not analysed"})
     for task in store.study.tasks:
-        path = store.root / "analysis" / f"topology-{task.name}" / "networks.parquet"
-        if path.exists():
-            networks = pd.read_parquet(path)
+        topology = load_topology(store, task.name)
+        if topology is not None:
+            networks = topology.networks
             for r in networks[~networks.modal].itertuples():
                 rows.append({"task": task.name, "group": r.group, "network": int(r.network_id), "phase": "seed",
                              "seed": _seed_of(table, r.group, r.network_id), "why": f"{r.n_points} fixed points, not the modal count (left out of the paper's "
@@ -113,7 +113,7 @@ def build_report(store, path: str | Path | None = None) -> Path:
 
     if isinstance(store, VisionStore):
         return build_vision_report(store, path)
-    path = Path(path) if path is not None else store.root / "report.html"
+    path = Path(path) if path is not None else store.report_path
     study = store.study
     table = store.table()  # verifies every group's checksums once
     manifests = _manifests(store, table)

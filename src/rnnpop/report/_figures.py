@@ -34,10 +34,11 @@ def _representative_groups(store: RunStore, task: str, complete: set[str]) -> di
 
 
 def _first_network_points(store: RunStore, group_id: str):
-    path = store.root / "analysis" / "dynamics" / group_id
+    path = store.stage("dynamics", group_id)
     if not is_complete(path):
         return None
-    points, arrays, transitions = load_dynamics(store, group_id)
+    found = load_dynamics(store, group_id)
+    points, arrays, transitions = found.points, found.arrays, found.transitions
     if points.empty:
         return None
     network = points.network.iloc[0]
@@ -60,7 +61,7 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
     states, fixed, stable = {}, {}, {}
     trial_values = None
     for cell, gid in groups.items():
-        if not (store.root / "analysis" / "representations" / gid).exists():
+        if not store.stage("representations", gid).exists():
             continue
         data = group_states(store, gid, settings)
         if data.sizes["network"] == 0:  # every network of the group was set aside
@@ -103,7 +104,7 @@ def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
     stored = stored_similarity(store, task)
     if stored is None:
         return []
-    data, labels = stored
+    data, labels = stored.data, stored.labels
     trained = labels.trained.to_numpy(bool)
     out = []
     for metric in data.attrs["metrics"]:
@@ -133,7 +134,7 @@ def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> lis
     stored = load_topology(store, task)
     if stored is None:
         return []
-    table, distances, per_task = stored
+    table, distances, per_task = stored.networks, stored.distances, stored.per_task
     out = []
     if "mds_matched" in distances:
         modal = table[table.modal]
@@ -150,9 +151,9 @@ def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> lis
     if task == "context":
         eigenvalues, curves = {}, {}
         for cell, gid in groups.items():
-            if not is_complete(store.root / "analysis" / "dynamics" / gid):
+            if not store.stage_done("dynamics", gid):
                 continue
-            _, arrays, _ = load_dynamics(store, gid)
+            arrays = load_dynamics(store, gid).arrays
             eigenvalues[cell] = arrays["eigenvalues"]
             curves[cell] = arrays.get("mode_zeroing", np.zeros((0, 1)))
         if eigenvalues:

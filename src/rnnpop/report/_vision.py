@@ -78,7 +78,7 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
 def _networks(store: VisionStore, summary: pd.DataFrame | None) -> pd.DataFrame:
     rows = []
     for plan in store.study.models():
-        manifest = read_manifest(store.model_dir(plan.model_id))
+        manifest = read_manifest(store.unit_dir(plan.model_id))
         row = {"network": plan.model_id, "variant": plan.variant, "interaction": plan.interaction,
                "seed": plan.seed, "state": "done" if manifest else "todo"}
         if manifest:
@@ -99,14 +99,14 @@ def build_vision_report(store: VisionStore, path: str | Path | None = None) -> P
     the paper's claims next to the numbers measured here."""
     from ._build import _hardware, _html_table, _png
 
-    path = Path(path) if path is not None else store.root / "report.html"
+    path = Path(path) if path is not None else store.report_path
     study = store.study
     summary = load_vision_summary(store)
-    manifests = {m: read_manifest(store.model_dir(m)) for m in store.complete_models()}
+    manifests = {m: read_manifest(store.unit_dir(m)) for m in store.complete_models()}
     networks = _networks(store, summary)
     findings = vision_findings(summary)
 
-    analysis = read_manifest(store.root / "analysis" / "vision") or {}
+    analysis = read_manifest(store.stage("vision")) or {}
     data = (f"stand-in (seeded shapes among clutter): {study.data.n_train} training and {study.data.n_test} "
             f"held-out images, {study.data.n_classes} classes" if study.data.source == "standin"
             else f"MiniEcoset {study.data.path}: train → {study.data.eval_split}")

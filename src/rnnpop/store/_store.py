@@ -1,10 +1,9 @@
-"""The run directory: one per study, one complete-or-absent directory per group.
+"""The run directory of a universality study: one complete-or-absent directory per group.
 
-Layout::
+Layout of a group (the rest: :mod:`rnnpop.store._layout`)::
 
-    <root>/study.toml                  the resolved study (every default explicit)
     <root>/groups/<group-id>/
-        params.safetensors             trained/... and initial/... stacked weights
+        params.safetensors             trained/... and untrained/... stacked weights
         metrics.parquet                one row per network
         curves.zarr                    loss curves (network, log_step)
         manifest.json                  spec, checksums; written last
@@ -27,34 +26,33 @@ from ..studyfile import GroupPlan, Study, StudyError, parse_study
 from ..train import GroupResult, network_skeleton
 from ._hardware import hardware
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
+from ._layout import Layout
 from ._weights import load_networks, save_networks
 
 STUDY_FILE = "study.toml"
 
 
 @dataclasses.dataclass(frozen=True)
-class RunStore:
+class RunStore(Layout):
     """A study's run directory. Create or reopen with :meth:`open`."""
 
     root: Path
     study: Study
+    WORK = "groups"
 
     @classmethod
     def open(cls, root: str | Path, study: Study | None = None) -> "RunStore":
         """Open ``root``; with ``study``, create it or check it was made from that study."""
         root = Path(root)
-        stored = open_study(root, study, "groups")
+        stored = open_study(root, study, cls.WORK)
         if not isinstance(stored, Study):
             raise StudyError(f"{root} holds a {type(stored).__name__}, not a universality study; "
                              "open it with rnnpop.store.open_store")
         return cls(root, stored)
 
-    def group_dir(self, group_id: str) -> Path:
-        return self.root / "groups" / group_id
-
     def is_complete(self, group_id: str) -> bool:
         """Complete and intact: a manifest whose checksums all match."""
-        return is_complete(self.group_dir(group_id))
+        return is_complete(self.unit_dir(group_id))
 
     def write_group(self, plan: GroupPlan, result: GroupResult, table: pd.DataFrame) -> None:
         """Atomically write a trained group (replacing an incomplete or corrupt one)."""
@@ -64,8 +62,8 @@ class RunStore:
             table.insert(1, column, value)
         info = {"group": plan.group_id, "n_networks": len(table), "seconds": result.seconds,
                 "log_every": self.study.train.log_every, "hardware": hardware()}
-        with atomic_directory(self.group_dir(plan.group_id), info) as tmp:
-            save_networks(tmp / "params.safetensors", {"trained": result.networks, "initial": result.initial},
+        with atomic_directory(self.unit_dir(plan.group_id), info) as tmp:
+            save_networks(tmp / "params.safetensors", {"trained": result.networks, "untrained": result.untrained},
                           {"group": plan.group_id})
             table.to_parquet(tmp / "metrics.parquet", index=False)
             curves = zarr.create_array(store=str(tmp / "curves.zarr"), shape=result.curves.shape,
@@ -83,21 +81,21 @@ class RunStore:
 
     def group_table(self, group_id: str) -> pd.DataFrame:
         """One row per network of a complete group (``network`` is its index in the group)."""
-        return pd.read_parquet(self.group_dir(group_id) / "metrics.parquet")
+        return pd.read_parquet(self.unit_dir(group_id) / "metrics.parquet")
 
     def networks(self, group_id: str, which: str = "trained") -> Network:
-        """The stacked networks (``which`` = 'trained' | 'initial') of a complete group."""
-        if which not in ("trained", "initial"):
-            raise ValueError(f"which must be 'trained' or 'initial', got {which!r}")
+        """The stacked networks (``which`` = 'trained' | 'untrained') of a complete group."""
+        if which not in ("trained", "untrained"):
+            raise ValueError(f"which must be 'trained' or 'untrained', got {which!r}")
         plan = self.plan(group_id)
-        verify(self.group_dir(group_id))
-        n = read_manifest(self.group_dir(group_id))["n_networks"]
+        verify(self.unit_dir(group_id))
+        n = read_manifest(self.unit_dir(group_id))["n_networks"]
         skeleton = network_skeleton(plan.task, plan.spec, n)
-        return load_networks(self.group_dir(group_id) / "params.safetensors", skeleton, which)
+        return load_networks(self.unit_dir(group_id) / "params.safetensors", skeleton, which)
 
     def curves(self, group_id: str) -> np.ndarray:
         """Loss curves ``(n_networks, n_log_steps)``; step k covers iterations ``[k, k+1)·log_every``."""
-        return np.asarray(zarr.open_array(str(self.group_dir(group_id) / "curves.zarr"), mode="r")[:])
+        return np.asarray(zarr.open_array(str(self.unit_dir(group_id) / "curves.zarr"), mode="r")[:])
 
     def plan(self, group_id: str) -> GroupPlan:
         """The task and network shape of ``group_id``."""

@@ -4,10 +4,10 @@ Layout::
 
     <root>/study.toml                 the resolved study (kind = "vision")
     <root>/models/<model-id>/
-        params.safetensors            trained/... and initial/... weights
+        params.safetensors            trained/... and untrained/... weights
         history.parquet               one row per epoch (loss, seconds)
         heldout.zarr/                 responses on the held-out split, for the trained and
-                                      the untrained (initial) network:
+                                      the untrained network:
             labels (image,)  predictions (state, image, step)  pooled (state, image, step, unit)
             readout (state, class, unit)
         manifest.json                 checksums; written last
@@ -28,6 +28,7 @@ from safetensors.numpy import load_file, save_file
 
 from ..studyfile import ModelPlan, VisionStudy
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
+from ._layout import Layout
 from ._hardware import hardware
 from ._weights import flatten, unflatten
 
@@ -48,17 +49,15 @@ class HeldOut:
 
 
 @dataclasses.dataclass(frozen=True)
-class VisionStore:
+class VisionStore(Layout):
     """A vision study's run directory; open with :func:`rnnpop.store.open_store`."""
 
     root: Path
     study: VisionStudy
-
-    def model_dir(self, model_id: str) -> Path:
-        return self.root / "models" / model_id
+    WORK = "models"
 
     def is_complete(self, model_id: str) -> bool:
-        return is_complete(self.model_dir(model_id))
+        return is_complete(self.unit_dir(model_id))
 
     def complete_models(self) -> list[str]:
         return [p.model_id for p in self.study.models() if self.is_complete(p.model_id)]
@@ -69,13 +68,13 @@ class VisionStore:
                 return plan
         raise KeyError(f"no model {model_id!r} in this study; models: {[p.model_id for p in self.study.models()]}")
 
-    def write_model(self, plan: ModelPlan, trained, initial, history: pd.DataFrame, heldout: HeldOut,
+    def write_model(self, plan: ModelPlan, trained, untrained, history: pd.DataFrame, heldout: HeldOut,
                     seconds: float) -> None:
         """Atomically write one trained network with its held-out responses."""
         info = {"model": plan.model_id, "seconds": seconds, "n_classes": int(heldout.readout.shape[1]),
                 "categories": list(heldout.categories), "hardware": hardware()}
-        with atomic_directory(self.model_dir(plan.model_id), info) as tmp:
-            save_file({**flatten(trained, "trained/"), **flatten(initial, "initial/")},
+        with atomic_directory(self.unit_dir(plan.model_id), info) as tmp:
+            save_file({**flatten(trained, "trained/"), **flatten(untrained, "untrained/")},
                       str(tmp / "params.safetensors"), metadata={"model": plan.model_id})
             history.to_parquet(tmp / "history.parquet", index=False)
             group = zarr.open_group(str(tmp / "heldout.zarr"), mode="w")
@@ -88,28 +87,28 @@ class VisionStore:
             group.attrs["states"] = list(STATES)
 
     def manifest(self, model_id: str) -> dict:
-        manifest = read_manifest(self.model_dir(model_id))
+        manifest = read_manifest(self.unit_dir(model_id))
         if manifest is None:
             raise FileNotFoundError(f"model {model_id} is not complete in {self.root}")
         return manifest
 
     def history(self, model_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.model_dir(model_id) / "history.parquet")
+        return pd.read_parquet(self.unit_dir(model_id) / "history.parquet")
 
     def heldout(self, model_id: str) -> HeldOut:
         """The held-out responses of a complete model (checksums verified)."""
-        verify(self.model_dir(model_id))
-        group = zarr.open_group(str(self.model_dir(model_id) / "heldout.zarr"), mode="r")
+        verify(self.unit_dir(model_id))
+        group = zarr.open_group(str(self.unit_dir(model_id) / "heldout.zarr"), mode="r")
         return HeldOut(*(np.asarray(group[k][...]) for k in ("labels", "predictions", "pooled", "readout")),
                        categories=tuple(self.manifest(model_id)["categories"]))
 
     def network(self, model_id: str, which: str = "trained"):
-        """The :class:`rnnpop.vision.BLT` of a complete model (``which`` = 'trained' | 'initial')."""
+        """The :class:`rnnpop.vision.BLT` of a complete model (``which`` = 'trained' | 'untrained')."""
         from ..vision import BLT
 
-        if which not in ("trained", "initial"):
-            raise ValueError(f"which must be 'trained' or 'initial', got {which!r}")
-        verify(self.model_dir(model_id))
+        if which not in ("trained", "untrained"):
+            raise ValueError(f"which must be 'trained' or 'untrained', got {which!r}")
+        verify(self.unit_dir(model_id))
         config = self.study.config(self.plan(model_id), self.manifest(model_id)["n_classes"])
         skeleton = eqx.filter_eval_shape(BLT, config, key=jax.random.key(0))
-        return unflatten(skeleton, load_file(str(self.model_dir(model_id) / "params.safetensors")), f"{which}/")
+        return unflatten(skeleton, load_file(str(self.unit_dir(model_id) / "params.safetensors")), f"{which}/")

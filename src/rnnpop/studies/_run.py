@@ -73,13 +73,13 @@ def run_study(study: Study, root: str | Path, *, group_progress: GroupProgress |
     claimed = []
     for group in study.groups():
         try:  # one pass over the group's checksums decides: complete, absent or corrupt
-            verify(store.group_dir(group.group_id))
+            verify(store.unit_dir(group.group_id))
             drop_stale_claim(store.root / "groups", group.group_id)
             if on_skip is not None:
                 on_skip(group)
             continue
         except CorruptGroupError as err:
-            if on_corrupt is not None and read_manifest(store.group_dir(group.group_id)) is not None:
+            if on_corrupt is not None and read_manifest(store.unit_dir(group.group_id)) is not None:
                 on_corrupt(group, str(err))
         opener = group_progress(group, total) if group_progress else contextlib.nullcontext(None)
         with opener as progress:

@@ -75,11 +75,11 @@ def run_vision_study(study: VisionStudy, root: str | Path, *, model_progress: Mo
     todo = []
     for plan in study.models():
         try:
-            verify(store.model_dir(plan.model_id))
+            verify(store.unit_dir(plan.model_id))
             if on_skip is not None:
                 on_skip(plan)
         except CorruptGroupError as err:
-            if on_corrupt is not None and read_manifest(store.model_dir(plan.model_id)) is not None:
+            if on_corrupt is not None and read_manifest(store.unit_dir(plan.model_id)) is not None:
                 on_corrupt(plan, str(err))
             todo.append(plan)
     if not todo:

@@ -35,7 +35,7 @@ class GroupResult:
     """
 
     networks: Network
-    initial: Network
+    untrained: Network
     hyperparameters: Hyperparameters
     train_loss: np.ndarray
     validation_loss: np.ndarray
@@ -45,7 +45,7 @@ class GroupResult:
 
 
 def init_networks(task: Task, spec: GroupSpec, seeds: np.ndarray) -> Network:
-    """Stacked initial networks, one per seed: leaves ``(N, ...)``."""
+    """Stacked untrained (initial) networks, one per seed: leaves ``(N, ...)``."""
     nets = [_init_network(task, spec, jnp.uint32(seed)) for seed in np.asarray(seeds)]
     return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *nets)
 
@@ -198,7 +198,7 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
     initial = jax.tree_util.tree_map(lambda x: np.asarray(x)[:n], initial)
     static = eqx.partition(initial, eqx.is_array)[1]
     return GroupResult(
-        networks=eqx.combine(params, static), initial=initial, hyperparameters=hyperparameters,
+        networks=eqx.combine(params, static), untrained=initial, hyperparameters=hyperparameters,
         train_loss=np.where(diverged, np.nan, curves[:, -1]).astype(np.float32),
         validation_loss=validation, curves=curves, diverged=diverged,
         seconds=time.perf_counter() - start_time,

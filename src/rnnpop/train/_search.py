@@ -96,7 +96,7 @@ def _concatenate(a: GroupResult, b: GroupResult) -> GroupResult:
         return jax.tree_util.tree_map(lambda u, v: np.concatenate([np.asarray(u), np.asarray(v)]), x, y)
 
     return GroupResult(
-        networks=cat(a.networks, b.networks), initial=cat(a.initial, b.initial),
+        networks=cat(a.networks, b.networks), untrained=cat(a.untrained, b.untrained),
         hyperparameters=Hyperparameters.concatenate([a.hyperparameters, b.hyperparameters]),
         train_loss=np.concatenate([a.train_loss, b.train_loss]),
         validation_loss=np.concatenate([a.validation_loss, b.validation_loss]),
