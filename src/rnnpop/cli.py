@@ -43,40 +43,48 @@ def _setup_jax() -> None:
     configure_cpu()
 
 
-def _training_bars(unit: str) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]:>7} " + unit + "  loss {task.fields[loss]}"), TimeElapsedColumn(),
+def _bars(*extra) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *extra, TimeElapsedColumn(),
                     console=console)
 
 
-def _bar_per_unit(bars: Progress, name, per_step: float = 1.0):
-    """``opener(plan, total)``: a bar named ``name(plan)`` and its ``update(done, total, loss)``,
-    showing ``per_step`` × steps per second."""
+def _bar_per_step(bars: Progress, rate_unit: str = "", per_step: float = 1.0):
+    """A :class:`rnnpop._progress.Progress` that opens one bar per step name, showing
+    ``per_step`` × steps per second and the running loss when there is one."""
+    tasks, starts = {}, {}
 
-    @contextlib.contextmanager
-    def opener(plan, total):
-        task = bars.add_task(name(plan), total=total, rate="-", loss="-")
-        start = time.perf_counter()
+    def progress(step, done, total, **values):
+        if step not in tasks:
+            tasks[step] = bars.add_task(str(step), total=total, rate="-", loss="-")
+            starts[step] = time.perf_counter() - 1e-9
+        fields = {}
+        if rate_unit:
+            fields["rate"] = f"{done * per_step / (time.perf_counter() - starts[step]):.0f}"
+        if "loss" in values:
+            fields["loss"] = "nan" if math.isnan(values["loss"]) else f"{values['loss']:.4g}"
+        bars.update(tasks[step], completed=done, total=total, **fields)
 
-        def update(done, _total, loss):
-            rate = done * per_step / (time.perf_counter() - start)
-            bars.update(task, completed=done, rate=f"{rate:.0f}", loss="nan" if math.isnan(loss) else f"{loss:.4g}")
+    return progress
 
-        yield update
 
-    return opener
+def _fail(message: str, code: int = 2):
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code)
 
 
 @contextlib.contextmanager
 def _guarded(done: str):
-    """Bad input → exit 2 naming it; a failed write → what is intact; Ctrl-C → how to resume."""
+    """Bad input → exit 2 naming it; a failed write → what is intact; Ctrl-C → exit 130
+    and how to resume."""
+    from .studies import UntrainedUnitsError
     from .studyfile import StudyError
 
     try:
         yield
-    except (StudyError, FloatingPointError) as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2)
+    except (StudyError, FloatingPointError, UntrainedUnitsError) as err:
+        _fail(str(err))
+    except FileNotFoundError as err:
+        _fail(str(err))
     except OSError as err:
         _write_failed(err)
     except KeyboardInterrupt:
@@ -84,76 +92,53 @@ def _guarded(done: str):
         raise typer.Exit(130)
 
 
-def _run(study, store: Path) -> None:
-    from .studies import run_study
+def _run(study, root: Path) -> None:
+    from .studies import kind_of
 
-    console.print(f"[bold]{study.name}[/]: {len(study.groups())} group(s) × {study.networks_per_group} networks "
-                  f"→ {store}")
-    with _training_bars("it/s") as bars, _guarded("groups"):
-        run_study(study, store, group_progress=_bar_per_unit(bars, lambda plan: plan.group_id),
-                  on_skip=lambda plan: bars.console.print(f"  {plan.group_id}: complete, skipped"),
-                  on_corrupt=lambda plan, error: bars.console.print(
-                      f"  [yellow]{plan.group_id}: {error}; training it again[/]"))
-    _print_status(store)
-    _analyse(store)
-    _report(store)
-
-
-def _run_vision(study, root: Path) -> None:
-    from .studies import run_vision_study
-
-    console.print(f"[bold]{study.name}[/]: {len(study.models())} vision network(s) → {root}")
-    with _training_bars("img/s") as bars, _guarded("networks"):
-        run_vision_study(study, root,
-                         model_progress=_bar_per_unit(bars, lambda plan: plan.model_id, study.train.batch_size),
-                         on_skip=lambda plan: bars.console.print(f"  {plan.model_id}: complete, skipped"),
-                         on_corrupt=lambda plan, error: bars.console.print(
-                             f"  [yellow]{plan.model_id}: {error}; training it again[/]"))
+    kind = kind_of(study)
+    units = study.units_of_work()
+    console.print(f"[bold]{study.name}[/]: {len(units)} unit(s) of training ({kind.name} study) → {root}")
+    rate_unit, per_step = kind.rate(study)
+    with _bars(TextColumn("{task.fields[rate]:>7} " + rate_unit + "  loss {task.fields[loss]}")) as bars, \
+            _guarded("units"):
+        kind.train(study, root, progress=_bar_per_step(bars, rate_unit, per_step),
+                   on_skip=lambda plan: bars.console.print(f"  {plan.unit_id}: complete, skipped"),
+                   on_corrupt=lambda plan, error: bars.console.print(
+                       f"  [yellow]{plan.unit_id}: {error}; training it again[/]"))
     _print_status(root)
     _analyse(root)
     _report(root)
 
 
 def _analyse(root: Path) -> None:
-    from .analysis import analyse_dynamics, analyse_similarity, analyse_topology, analyse_vision
-    from .store import VisionStore, exclusive, open_store
+    from .store import open_store
+    from .studies import analyse
 
-    store = open_store(root)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bars:
-        tasks = {}
-
-        def progress(step, done, total):
-            if step not in tasks:
-                tasks[step] = bars.add_task(step, total=total)
-            bars.update(tasks[step], completed=done)
-
-        # one process analyses a store at a time; a concurrent run waits, then finds it done
-        with _guarded("analyses"), exclusive(store.root / "analysis", "stages"):
-            if isinstance(store, VisionStore):
-                analyse_vision(store, progress=progress)
-            else:
-                analyse_similarity(store, store.study.analysis, progress=progress)
-                if store.study.analysis.dynamics:
-                    analyse_dynamics(store, store.study.analysis, progress=progress)
-                    analyse_topology(store)
-    console.print(f"analyses written under {root / 'analysis'}")
+    with _guarded("analyses"):
+        store = open_store(root)
+        with _bars() as bars:
+            analyse(store, progress=_bar_per_step(bars))
+    console.print(f"analyses written under {store.analysis_dir}")
 
 
 def _write_failed(err: OSError) -> None:
-    reason = "the disk is full" if err.errno == errno.ENOSPC else str(err)
-    console.print(f"[red]error:[/] writing to the run store failed: {reason}. Everything completed before is "
-                  "intact (each group and analysis is written under a temporary name and renamed when "
-                  "complete); fix the cause and run the same command to resume.")
-    raise typer.Exit(1)
+    reason = "the disk is full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    _fail(f"writing to the run store failed: {reason}{where}. Everything completed before is intact (each "
+          "unit and analysis is written under a temporary name and renamed when complete); fix the cause and "
+          "run the same command to resume.", 1)
 
 
-def _report(root: Path) -> None:
-    from .report import build_report
+def _report(root: Path, output: Path | None = None) -> None:
     from .store import open_store
+    from .studies import kind_of
 
-    with console.status("writing the report"):
-        path = build_report(open_store(root))
+    with _guarded("analyses"):
+        store = open_store(root)
+        if not store.has_analyses():
+            _fail(f"{root} has no analyses yet; run `rnnpop analyse {root}` first")
+        with console.status("writing the report"):
+            path = kind_of(store.study).report(store, output)
     console.print(f"report: [bold]{path}[/]")
     print(path)
 
@@ -164,8 +149,7 @@ def _load(path: Path):
     try:
         return load_study(path)
     except StudyError as err:
-        console.print(f"[red]error in {path}:[/] {err}")
-        raise typer.Exit(2)
+        _fail(f"in {path}: {err}")
 
 
 @app.command()
@@ -176,56 +160,93 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
         scheduler: Optional[str] = typer.Option(None, help="Run on a running Dask cluster (scheduler address)."),
         slurm: bool = typer.Option(False, help="Run on SLURM jobs, as the study's \\[cluster] section says."),
         device: Optional[str] = typer.Option(None, help="cpu | gpu (default: a GPU when JAX sees one)."),
-        retries: int = typer.Option(2, min=0, help="Retries of a failed task (distributed runs).")):
-    """Run a study: train every group not yet complete, analyse, write the report."""
+        retries: int = typer.Option(2, min=0, help="Retries of a failed task (distributed runs)."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Start without asking, however long the estimate."),
+        max_hours: float = typer.Option(1.0, help="Ask before starting a study estimated to take longer.")):
+    """Run a study: train every unit not yet complete, analyse, write the report."""
+    from .execute._cluster import JAX_PLATFORMS
+    from .studies import kind_of
+
     study = _load(study_file)
     root = store or Path("runs") / study.name
-    from .execute._cluster import JAX_PLATFORMS
-    from .studyfile import VisionStudy
-
+    distributed = workers is not None or scheduler is not None or slurm
     if device is not None and device not in JAX_PLATFORMS:
-        console.print(f"[red]error:[/] --device must be one of {list(JAX_PLATFORMS)}, got {device!r}")
-        raise typer.Exit(2)
+        _fail(f"--device must be one of {list(JAX_PLATFORMS)}, got {device!r}")
     if slurm and study.cluster is None:
-        console.print(f"[red]error:[/] --slurm needs a [cluster] section in {study_file}")
-        raise typer.Exit(2)
-    if isinstance(study, VisionStudy) and (workers is not None or scheduler is not None or slurm):
-        console.print("[red]error:[/] a vision study runs in-process (one network after another); "
-                      "--workers, --scheduler and --slurm apply to universality studies")
-        raise typer.Exit(2)
-    if workers is None and scheduler is None and not slurm:
+        _fail(f"--slurm needs a [cluster] section in {study_file}")
+    if distributed and kind_of(study).train_unit is None:
+        _fail(f"a {kind_of(study).name} study runs in-process (one network after another); "
+              "--workers, --scheduler and --slurm apply to universality studies")
+    if device == "gpu" and not distributed:
+        _require_gpu()
+    _confirm_cost(study, device or "cpu", yes, max_hours)
+    if not distributed:
         if device is not None:
             import os
 
             os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
-        if isinstance(study, VisionStudy):
-            _run_vision(study, root)
-            return
-        _setup_jax()
+        if device != "gpu":
+            _setup_jax()
         _run(study, root)
     else:
         _run_distributed(study, root, workers=workers, scheduler=scheduler,
                          cluster=study.cluster if slurm else None, device=device, retries=retries)
 
 
+def _require_gpu() -> None:
+    """Refuse ``--device gpu`` where JAX sees no GPU (and say how to install one)."""
+    import jax
+
+    try:
+        jax.devices("gpu")
+    except RuntimeError:
+        _fail("--device gpu: JAX sees no GPU on this machine (backends: "
+              f"{sorted({d.platform for d in jax.devices()})}); install the CUDA build with "
+              "`pip install -e \".[gpu]\"` on a machine with an NVIDIA GPU, or use --device cpu")
+
+
+def _confirm_cost(study, device: str, yes: bool, max_hours: float) -> None:
+    """Ask before a study estimated longer than ``max_hours``; off a terminal, refuse
+    unless ``--yes``."""
+    from .studies import estimate
+    from .studies._cost import duration as _duration
+
+    cost = estimate(study)
+    seconds = cost.seconds(device)
+    if yes or seconds is None or seconds <= max_hours * 3600:
+        return
+    console.print(f"[bold]{study.name}[/]: {cost.describe(device)}")
+    if not sys.stdin.isatty():
+        _fail(f"this study is estimated at {_duration(seconds)} (over --max-hours {max_hours:g}); "
+              "see `rnnpop plan`, then pass --yes to start it")
+    if not typer.confirm(f"Start it ({_duration(seconds)})?", default=False):
+        raise typer.Exit(1)
+
+
+@app.command()
+def plan(study_file: Path = typer.Argument(..., help="Study file (TOML).")):
+    """What a study will cost before it starts: units, networks, network-iterations, time."""
+    from .studies import estimate
+
+    study = _load(study_file)
+    cost = estimate(study)
+    out = Table(title=f"{study.name} — what `rnnpop run` will train", box=box.SIMPLE)
+    for column in cost.table.columns:
+        out.add_column(str(column), no_wrap=True)
+    for row in cost.table.itertuples(index=False):
+        out.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    Console().print(out)
+    for device in ("cpu", "gpu"):
+        print(f"{device}: {cost.describe(device)}")
+
+
 def _run_distributed(study, root: Path, **options) -> None:
     from .execute import execute_study, open_client
 
     retries = options.pop("retries")
-    console.print(f"[bold]{study.name}[/]: {len(study.groups())} group(s) × {study.networks_per_group} "
-                  f"networks → {root} (Dask)")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        with open_client(**options, root=str(root)) as client, Progress(*columns, console=console) as bars:
-            bar = bars.add_task(f"{study.name}: tasks", total=None)
-
-            def progress(description, done, total):
-                bars.update(bar, completed=done, total=total)
-
-            execute_study(study, root, client, retries=retries, progress=progress)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]: completed groups are kept; run the same command to resume")
-        raise typer.Exit(130)
+    console.print(f"[bold]{study.name}[/]: {len(study.units_of_work())} unit(s) → {root} (Dask)")
+    with _guarded("units"), open_client(**options, root=str(root)) as client, _bars() as bars:
+        execute_study(study, root, client, retries=retries, progress=_bar_per_step(bars))
     _print_status(root)
     _report(root)
 
@@ -244,6 +265,10 @@ def train(store: Path = typer.Option(..., help="Run directory."),
     """Train one group from flags (a one-group study)."""
     from .studyfile import StudyError, parse_study
 
+    flags = {"grid.tasks": "--task", "grid.cells": "--cell", "grid.configurations": "--cell/--activation",
+             "grid.activations": "--activation", "grid.units": "--units", "grid.l2": "--l2",
+             "search.n_search": "--n-search", "search.n_seeds": "--n-seeds", "train.n_iterations": "--iterations",
+             "seed": "--seed"}
     try:
         study = parse_study({
             "name": store.name or "train", "seed": seed,
@@ -252,42 +277,33 @@ def train(store: Path = typer.Option(..., help="Run directory."),
             "train": {"n_iterations": iterations, "log_every": math.gcd(iterations, 100)},
         })
     except StudyError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2)
+        message = str(err)
+        for field, flag in sorted(flags.items(), key=lambda item: -len(item[0])):
+            if message.startswith(field):
+                message = flag + message[len(field):]
+                break
+        _fail(message)
     _setup_jax()
     _run(study, store)
 
 
 @app.command()
 def analyse(store: Path = typer.Argument(..., help="Run directory.")):
-    """Compute the study's analyses (representations, similarity, MDS) for a trained store."""
+    """Compute the study's analyses (representations, similarity, dynamics, topology)."""
     _setup_jax()
-    try:
-        _analyse(store)
-    except (FileNotFoundError, RuntimeError) as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2)
+    _analyse(store)
 
 
 @app.command()
 def report(store: Path = typer.Argument(..., help="Run directory."),
            output: Optional[Path] = typer.Option(None, help="HTML file (default: <store>/report.html).")):
     """Write the study's one-file HTML report from the stored analyses."""
-    from .report import build_report
-    from .store import open_store
-
-    try:
-        path = build_report(open_store(store), output)
-    except FileNotFoundError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2)
-    console.print(f"report: [bold]{path}[/]")
-    print(path)
+    _report(store, output)
 
 
 @app.command()
 def status(store: Path = typer.Argument(..., help="Run directory.")):
-    """Show which groups of a store are complete, with their losses."""
+    """Which units of a store are done, to do, or corrupt (checksums verified), with their losses."""
     _print_status(store)
 
 
@@ -302,46 +318,24 @@ def demo(store: Path = typer.Option(Path("runs/demo"), help="Run directory.")):
 
 
 def _print_status(root: Path) -> None:
-    from .store import VisionStore, open_store
+    from .store import open_store
+    from .studies import corrupt_analyses, kind_of
 
-    try:
+    with _guarded("units"):
         store = open_store(root)
-    except FileNotFoundError as err:
-        console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2)
-    if isinstance(store, VisionStore):
-        _print_vision_status(store)
-        return
-    table = store.table()
-    out = Table(title=f"{store.study.name} — {root}", box=box.SIMPLE,
-                caption="val. loss: median over seed networks; baseline: best constant output")
-    out.add_column("group", no_wrap=True)
-    for column in ("state", "nets", "diverged", "baseline", "val. loss"):
-        out.add_column(column, no_wrap=True)
-    for plan in store.study.groups():
-        gid = plan.group_id
-        if table.empty or gid not in set(table["group"]):
-            out.add_row(gid, "[yellow]todo[/]", "", "", "", "")
-            continue
-        rows = table[table["group"] == gid]
-        seeds = rows[rows["phase"] == "seed"]
-        out.add_row(gid, "[green]done[/]", str(len(rows)), str(int((rows["status"] == "diverged").sum())),
-                    f"{rows['baseline_loss'].iloc[0]:.4g}", f"{seeds['validation_loss'].median():.4g}")
+        rows = kind_of(store.study).status(store)
+    out = Table(title=f"{store.study.name} — {root}", box=box.SIMPLE)
+    for column in rows.columns:
+        out.add_column(str(column), no_wrap=column != "state")
+    colours = {"done": "green", "todo": "yellow"}
+    for row in rows.itertuples(index=False):
+        state = row.state
+        cells = [f"[{colours.get(state, 'red')}]{state}[/]" if c == "state" else str(v)
+                 for c, v in zip(rows.columns, row)]
+        out.add_row(*cells)
     Console().print(out)
-
-
-def _print_vision_status(store) -> None:
-    out = Table(title=f"{store.study.name} — {store.root}", box=box.SIMPLE)
-    for column in ("network", "state", "epochs", "final loss", "seconds"):
-        out.add_column(column, no_wrap=True)
-    for plan in store.study.models():
-        if not store.is_complete(plan.model_id):
-            out.add_row(plan.model_id, "[yellow]todo[/]", "", "", "")
-            continue
-        history = store.history(plan.model_id)
-        out.add_row(plan.model_id, "[green]done[/]", str(len(history)), f"{history.loss.iloc[-1]:.4g}",
-                    f"{store.manifest(plan.model_id)['seconds']:.0f}")
-    Console().print(out)
+    for line in corrupt_analyses(store):
+        console.print(f"[red]corrupt analysis[/] {line}; `rnnpop analyse {root}` computes it again")
 
 
 def main() -> None:

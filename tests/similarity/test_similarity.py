@@ -125,7 +125,7 @@ def test_pairwise_equals_the_per_pair_functions_with_mixed_widths(metric):
 def test_pairwise_debiased_cka_and_progress():
     reps = [rng_rep(s, n=40, d=4) for s in range(4)]
     calls = []
-    D = pairwise(reps, metric="cka", debiased=True, block_size=3, progress=lambda d, t: calls.append((d, t)))
+    D = pairwise(reps, metric="cka", debiased=True, block_size=3, progress=lambda _step, d, t: calls.append((d, t)))
     assert D[0, 1] == pytest.approx(1 - cka(reps[0], reps[1], debiased=True), abs=1e-6)
     assert calls[-1] == (3, 3)
 

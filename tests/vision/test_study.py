@@ -219,7 +219,7 @@ def test_an_interrupted_fit_resumes_from_its_epoch_checkpoint_with_the_same_weig
     options = dict(epochs=3, batch_size=16, learning_rate=1e-3, augmented=True, seed=5)
     whole, history = fit(BLT(config, key=jax.random.key(0)), train, **options)
 
-    def stop_in_epoch_three(done, total, loss):
+    def stop_in_epoch_three(_step, done, total, **values):
         if done == 6:  # the third epoch's last batch (2 per epoch), before its checkpoint
             raise KeyboardInterrupt
 

@@ -25,7 +25,8 @@ from ..dynamics import (FixedPoints, count_near_one, find_population_fixed_point
                         oscillation_frequency, readout_order, slow_q, transition_graph)
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
-from ._stage import Progress, group_states
+from .._progress import Progress
+from ._stage import group_states
 
 
 def initial_states(trajectories: np.ndarray, n: int, *, noise: float, seed: int) -> np.ndarray:

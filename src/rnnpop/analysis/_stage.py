@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
 
 import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._progress import Progress
 from ..similarity import pairwise
 from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
@@ -26,8 +26,6 @@ from ._embedding import mds
 from ._inclusion import included_networks
 from ._representations import probe_inputs, representations
 
-Progress = Callable[[str, int, int], None]
-"""``progress(step_name, done, total)``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +109,7 @@ def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, setting
     variables, attrs = {}, {}
     trained = labels.trained.to_numpy(bool)
     for metric in settings.metrics:
-        def tick(done, total, metric=metric):
+        def tick(_step, done, total, metric=metric):
             if progress:
                 progress(f"{task}: {metric}", done, total)
 

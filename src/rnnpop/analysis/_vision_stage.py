@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress
 from ..store import VisionStore, atomic_directory, is_complete, read_manifest
 from ._findings import Finding
 
-Progress = Callable[[str, int, int], None]
 
 
 def _summary_dir(store: VisionStore):

@@ -22,44 +22,26 @@ def pin_threads() -> None:
             configure_cpu(1)
 
 
-def train_task(root: str, group_id: str) -> dict:
-    """Train one group into the store (skipped when complete; waits when claimed)."""
+def train_task(root: str, unit_id: str) -> dict:
+    """Train one unit into the store (skipped when complete; waits when claimed)."""
     pin_threads()
-    from ..store import RunStore
-    from ..studies._run import train_one, wait_for_groups
+    from ..store import open_store
+    from ..studies._kind import kind_of
 
-    store = RunStore.open(root)
-    state = train_one(store, store.plan(group_id))
-    if state == "claimed":
-        wait_for_groups(store, [group_id])
-    return {"group": group_id, "state": state, "pid": os.getpid()}
+    store = open_store(root)
+    state = kind_of(store.study).train_unit(store, unit_id)
+    return {"unit": unit_id, "state": state, "pid": os.getpid()}
 
 
-def group_analysis_task(root: str, group_id: str, *_dependencies) -> dict:
-    """States on the probe inputs and the fixed points of one group."""
+def stage_task(root: str, stage: str, key: str | None, *_dependencies) -> dict:
+    """Run one analysis stage for one key (a unit, a task, or the study) once its
+    dependencies (the futures passed after it) are done."""
     pin_threads()
-    from ..analysis import group_states
-    from ..analysis._dynamics_stage import analyse_group_dynamics
-    from ..store import RunStore, exclusive
+    from ..store import open_store
+    from ..studies._kind import kind_of
 
-    store = RunStore.open(root)
-    settings = store.study.analysis
-    with store.exclusive(f"group-{group_id}"):
-        group_states(store, group_id, settings)
-        if settings.dynamics:
-            analyse_group_dynamics(store, group_id, settings)
-    return {"group": group_id, "state": "analysed"}
-
-
-def task_analysis_task(root: str, task: str, *_dependencies) -> dict:
-    """Similarity (distances, MDS) and the topology comparisons of one task."""
-    pin_threads()
-    from ..analysis import analyse_similarity, analyse_topology
-    from ..store import RunStore, exclusive
-
-    store = RunStore.open(root)
-    with store.exclusive(f"task-{task}"):
-        analyse_similarity(store, store.study.analysis, tasks=[task])
-        if store.study.analysis.dynamics:
-            analyse_topology(store, tasks=[task])
-    return {"task": task, "state": "analysed"}
+    store = open_store(root)
+    found = {s.name: s for s in kind_of(store.study).stages}[stage]
+    with store.exclusive(f"{stage}-{key}"):
+        found.run(store, key, None)
+    return {"stage": stage, "key": key, "state": "analysed"}

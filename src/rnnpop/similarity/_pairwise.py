@@ -13,14 +13,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .._progress import Progress
+
 from ._cka import u_centre
 from ._procrustes import shape_basis
 from ._svcca import principal_basis
 from ._validate import as_representation
 
 METRICS = ("svcca", "cka", "procrustes")
-Progress = Callable[[int, int], None]
-"""``progress(blocks_done, n_blocks)``."""
 
 
 def pairwise(reps: Sequence[np.ndarray], *, metric: str = "svcca", variance: float = 0.95,
@@ -94,7 +94,7 @@ def _blocks(n: int, pair_fn: Callable[[slice, slice], np.ndarray], block_size: i
         D[rows, cols] = block
         D[cols, rows] = block.T
         if progress is not None:
-            progress(done, len(jobs))
+            progress("pairs", done, len(jobs))
     np.fill_diagonal(D, 0.0)
     return np.clip(D, 0.0, None)
 

@@ -39,6 +39,7 @@ class RunStore(Layout):
     root: Path
     study: Study
     WORK = "groups"
+    KIND = "universality"
 
     @classmethod
     def open(cls, root: str | Path, study: Study | None = None) -> "RunStore":
@@ -152,8 +153,9 @@ def open_store(root: str | Path, study=None):
     from ._vision import VisionStore
 
     root = Path(root)
-    study = open_study(root, study, "groups" if isinstance(study, Study) else "models")
-    return RunStore(root, study) if isinstance(study, Study) else VisionStore(root, study)
+    stores = {cls.KIND: cls for cls in (RunStore, VisionStore)}
+    study = open_study(root, study, stores[study.kind].WORK if study is not None else None)
+    return stores[study.kind](root, study)
 
 
 def load(root: str | Path):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable
 
-from ..store import CorruptGroupError, RunStore, claim, drop_stale_claim, read_manifest, remove_leftovers, verify
-from ..train import Progress, SearchPlan, search_and_train
+from .._progress import Progress
+from ..store import CorruptGroupError, RunStore, read_manifest, verify
 from ..studyfile import GroupPlan, Study
-
-GroupProgress = Callable[[GroupPlan, int], ContextManager[Progress]]
-"""``group_progress(plan, total_iterations)`` opens a progress callback for one group."""
+from ..train import SearchPlan, search_and_train
 
 
 def search_plan(study: Study) -> SearchPlan:
@@ -27,14 +24,13 @@ def train_one(store: RunStore, plan: GroupPlan, progress: Progress | None = None
     (another live process is training it).
     """
     if store.is_complete(plan.group_id):
-        drop_stale_claim(store.root / "groups", plan.group_id)
+        store.drop_stale_claim(plan.group_id)
         return "complete"
-    with claim(store.root / "groups", plan.group_id) as held:
+    with store.claim_unit(plan.group_id) as held:
         if held is None:
             return "claimed"
         if store.is_complete(plan.group_id):  # finished by another process meanwhile
             return "complete"
-        remove_leftovers(store.root / "groups", plan.group_id)
         result, table = search_and_train(plan.task, plan.spec, search_plan(store.study), store.study.train,
                                          group_id=plan.group_id, progress=progress)
         store.write_group(plan, result, table)
@@ -58,32 +54,37 @@ def wait_for_groups(store: RunStore, group_ids, *, poll: float = 2.0, timeout: f
                     pending.remove(gid)
 
 
-def run_study(study: Study, root: str | Path, *, group_progress: GroupProgress | None = None,
+def run_study(study: Study, root: str | Path, *, progress: Progress | None = None,
               on_skip: Callable[[GroupPlan], None] | None = None,
               on_corrupt: Callable[[GroupPlan, str], None] | None = None) -> RunStore:
     """Train every group of ``study`` not yet complete in the store at ``root``, in this process.
 
+    ``progress(group_id, iterations_done, total, loss=…)`` follows each group.
     Complete groups are skipped, incomplete or corrupt ones redone from scratch, so an
     interrupted run resumes where it stopped and gives the same numbers (``on_corrupt``
     hears which file of a finished group failed its checksum before it is redone). Groups that
     another process is training (a concurrent run on the same store) are waited for.
     """
     store = RunStore.open(root, study)
-    total = 2 * study.train.n_iterations  # the search phase, then the seed phase
     claimed = []
     for group in study.groups():
         try:  # one pass over the group's checksums decides: complete, absent or corrupt
             verify(store.unit_dir(group.group_id))
-            drop_stale_claim(store.root / "groups", group.group_id)
+            store.drop_stale_claim(group.group_id)
             if on_skip is not None:
                 on_skip(group)
             continue
         except CorruptGroupError as err:
             if on_corrupt is not None and read_manifest(store.unit_dir(group.group_id)) is not None:
                 on_corrupt(group, str(err))
-        opener = group_progress(group, total) if group_progress else contextlib.nullcontext(None)
-        with opener as progress:
-            if train_one(store, group, progress) == "claimed":
-                claimed.append(group.group_id)
+        if train_one(store, group, _for_unit(progress, group.group_id)) == "claimed":
+            claimed.append(group.group_id)
     wait_for_groups(store, claimed)
     return store
+
+
+def _for_unit(progress: Progress | None, unit_id: str) -> Progress | None:
+    """``progress`` with its step named after the unit it follows."""
+    if progress is None:
+        return None
+    return lambda _step, done, total, **values: progress(unit_id, done, total, **values)

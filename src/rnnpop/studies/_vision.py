@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable
 
 import jax
 import numpy as np
 
-from ..store import CorruptGroupError, HeldOut, VisionStore, claim, open_store, read_manifest, remove_leftovers, verify
+from .._progress import Progress
+from ..store import CorruptGroupError, HeldOut, VisionStore, open_store, read_manifest, verify
 from ..studyfile import ModelPlan, StudyError, VisionStudy
-
-ModelProgress = Callable[[ModelPlan, int], ContextManager]
-"""``model_progress(plan, total_batches)`` opens a ``progress(done, total, loss)`` callback."""
+from ._run import _for_unit
 
 
 def model_seed(study: VisionStudy, plan: ModelPlan) -> int:
@@ -31,18 +29,17 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
 
     if store.is_complete(plan.model_id):
         return "complete"
-    with claim(store.root / "models", plan.model_id) as held:
+    with store.claim_unit(plan.model_id) as held:
         if held is None:
             return "claimed"
         if store.is_complete(plan.model_id):
             return "complete"
-        remove_leftovers(store.root / "models", plan.model_id)
         study, (train, validation, test) = store.study, data
         seed = model_seed(study, plan)
         config = study.config(plan, len(train.categories))
         initial = BLT(config, key=jax.random.key(seed))
         start = time.perf_counter()
-        checkpoint = store.root / "models" / f".checkpoint-{plan.model_id}.safetensors"
+        checkpoint = store.checkpoint_path(plan.model_id)
         trained, history = fit(initial, train, epochs=study.train.epochs, batch_size=study.train.batch_size,
                                learning_rate=study.train.learning_rate, augmented=study.train.augment,
                                seed=seed, progress=progress, checkpoint=checkpoint, validation=validation)
@@ -59,7 +56,7 @@ def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str
     return "done"
 
 
-def run_vision_study(study: VisionStudy, root: str | Path, *, model_progress: ModelProgress | None = None,
+def run_vision_study(study: VisionStudy, root: str | Path, *, progress: Progress | None = None,
                      on_skip: Callable[[ModelPlan], None] | None = None,
                      on_corrupt: Callable[[ModelPlan, str], None] | None = None) -> VisionStore:
     """Train every network of ``study`` not yet complete in the store at ``root``.
@@ -88,14 +85,59 @@ def run_vision_study(study: VisionStudy, root: str | Path, *, model_progress: Mo
         data = load_images(study.data, study.model.image_size, seed=study.seed)
     except (ValueError, KeyError, OSError) as err:
         raise StudyError(f"data: {err}") from None
-    n_batches = study.train.epochs * (len(data[0]) // min(study.train.batch_size, len(data[0])))
     claimed = []
     for plan in todo:
-        opener = model_progress(plan, n_batches) if model_progress else contextlib.nullcontext(None)
-        with opener as progress:
-            if train_model(store, plan, data, progress) == "claimed":
-                claimed.append(plan)
+        if train_model(store, plan, data, _for_unit(progress, plan.model_id)) == "claimed":
+            claimed.append(plan)
     while claimed:  # held by a concurrent run: wait, or take over when its owner died
         time.sleep(2.0)
         claimed = [p for p in claimed if train_model(store, p, data) == "claimed"]
     return store
+
+
+def _summary(store, _key, progress) -> None:
+    from ..analysis import analyse_vision
+
+    analyse_vision(store, progress=progress)
+
+
+def _status(store):
+    """One row per network: state, epochs, final loss, training seconds."""
+    import pandas as pd
+
+    from ._units import unit_state
+
+    rows = []
+    for plan in store.study.models():
+        state = unit_state(store, plan.model_id)
+        row = {"network": plan.model_id, "state": state, "epochs": "", "final loss": "", "seconds": ""}
+        if state == "done":
+            history = store.history(plan.model_id)
+            row.update({"epochs": str(len(history)), "final loss": f"{history.loss.iloc[-1]:.4g}",
+                        "seconds": f"{store.manifest(plan.model_id)['seconds']:.0f}"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _report(store, path=None):
+    from ..report import build_vision_report
+
+    return build_vision_report(store, path)
+
+
+def _build_vision_kind():
+    from ._kind import Stage, StudyKind
+
+    return StudyKind(
+        name="vision",
+        train=run_vision_study,
+        train_unit=None,  # one network after another, in-process (its data read once)
+        task_of=lambda study, unit_id: None,
+        stages=(Stage("vision", "study", _summary),),
+        status=_status,
+        report=_report,
+        rate=lambda study: ("img/s", float(study.train.batch_size)),
+    )
+
+
+VISION = _build_vision_kind()

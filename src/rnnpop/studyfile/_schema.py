@@ -10,11 +10,28 @@ class StudyError(ValueError):
     """A study file is invalid; the message names the field and the allowed values."""
 
 
+def suggestion(word: str, allowed) -> str:
+    """``"; did you mean 'x'?"`` for the closest allowed word, or nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_value(field: str, value: Any, allowed) -> StudyError:
+    """The error for a value not among ``allowed``, with the closest one suggested."""
+    hint = suggestion(value, allowed)
+    return StudyError(f"{field}: unknown value {value!r}{' (' + hint[2:] + ')' if hint else ''}; "
+                      f"allowed: {list(allowed)}")
+
+
 def check_keys(section: dict, allowed: list[str], where: str) -> None:
     unknown = sorted(set(section) - set(allowed))
     if unknown:
         field = ", ".join(f"{where}.{k}" if where else k for k in unknown)
-        raise StudyError(f"unknown key {field}; allowed keys{' in [' + where + ']' if where else ''}: {sorted(allowed)}")
+        hint = suggestion(unknown[0], allowed)
+        raise StudyError(f"unknown key {field}{' (' + hint[2:] + ')' if hint else ''}; allowed keys"
+                         f"{' in [' + where + ']' if where else ''}: {sorted(allowed)}")
 
 
 def get_table(data: dict, key: str, where: str) -> dict:
@@ -45,7 +62,7 @@ def choice_list(value: Any, field: str, allowed: list[str]) -> tuple[str, ...]:
     items = non_empty_list(value, field)
     for item in items:
         if item not in allowed:
-            raise StudyError(f"{field}: unknown value {item!r}; allowed: {allowed}")
+            raise unknown_value(field, item, allowed)
     return tuple(dict.fromkeys(items))
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..models import ACTIVATIONS, CELLS
 from ..tasks import TASKS, Task, make_task
 from ..train import GroupSpec, SearchSpace, TrainConfig
 from ._vision import VisionStudy, parse_vision_study
 from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
-                      positive_int)
+                      positive_int, unknown_value)
 
 _TOP = ["kind", "name", "seed", "grid", "search", "train", "tasks", "analysis", "cluster"]
 KINDS = ("universality", "vision")
@@ -36,6 +36,8 @@ class GroupPlan:
     @property
     def group_id(self) -> str:
         return f"{self.task.name}-{self.spec.cell}-{self.spec.activation}-{self.spec.n_units}"
+
+    unit_id = group_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,9 +120,15 @@ class Study:
     analysis: AnalysisSettings = AnalysisSettings()
     cluster: ClusterSettings | None = None
 
+    kind: ClassVar[str] = "universality"
+
     def groups(self) -> list[GroupPlan]:
         return [GroupPlan(task, GroupSpec(cell, act, n))
                 for task in self.tasks for cell, act in self.configurations for n in self.units]
+
+    def units_of_work(self) -> list[GroupPlan]:
+        """What is trained, each written to the store as one unit: the groups."""
+        return self.groups()
 
     @property
     def cells(self) -> tuple[str, ...]:
@@ -177,7 +185,7 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
     vision study when ``kind = "vision"`` (relative data paths are taken from ``base``)."""
     kind = data.get("kind", "universality")
     if kind not in KINDS:
-        raise StudyError(f"kind: unknown value {kind!r}; allowed: {list(KINDS)}")
+        raise unknown_value("kind", kind, KINDS)
     if kind == "vision":
         return parse_vision_study(data, base=base)
     check_keys(data, _TOP, "")
@@ -225,7 +233,7 @@ def _cluster(section: dict) -> ClusterSettings:
     check_keys(section, _CLUSTER, "cluster")
     kind = section.get("kind", "slurm")
     if kind != "slurm":
-        raise StudyError(f"cluster.kind: unknown value {kind!r}; allowed: ['slurm']")
+        raise unknown_value("cluster.kind", kind, ["slurm"])
     strings = {}
     for key in ("queue", "account", "memory", "walltime", "log_directory"):
         if key in section:
@@ -259,7 +267,7 @@ def _analysis(section: dict, seed: int) -> AnalysisSettings:
     default = AnalysisSettings()
     lstm_state = section.get("lstm_state", default.lstm_state)
     if lstm_state not in LSTM_STATES:
-        raise StudyError(f"analysis.lstm_state: unknown value {lstm_state!r}; allowed: {list(LSTM_STATES)}")
+        raise unknown_value("analysis.lstm_state", lstm_state, LSTM_STATES)
     return AnalysisSettings(
         metrics=choice_list(section.get("similarity", list(default.metrics)), "analysis.similarity", list(METRICS)),
         probe_samples=positive_int(section.get("probe_samples", default.probe_samples), "analysis.probe_samples"),

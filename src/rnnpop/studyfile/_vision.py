@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from ._schema import StudyError, check_keys, choice_list, get_table, non_empty_list, number, positive_int
+from ._schema import (StudyError, check_keys, choice_list, get_table, non_empty_list, number, positive_int,
+                      unknown_value)
 
 SOURCES = ("standin", "miniecoset")
 EVAL_SPLITS = ("val", "test", "testplus")
@@ -74,6 +75,8 @@ class ModelPlan:
     def model_id(self) -> str:
         return f"{self.variant}-{self.interaction}-s{self.seed}"
 
+    unit_id = model_id
+
 
 @dataclasses.dataclass(frozen=True)
 class VisionStudy:
@@ -85,6 +88,12 @@ class VisionStudy:
     data: VisionData
     model: VisionModels
     train: VisionTraining
+
+    kind: ClassVar[str] = "vision"
+
+    def units_of_work(self) -> list[ModelPlan]:
+        """What is trained, each written to the store as one unit: the networks."""
+        return self.models()
 
     def models(self) -> list[ModelPlan]:
         plans = []
@@ -132,7 +141,7 @@ def parse_vision_study(data: dict[str, Any], *, base: Path | None = None) -> Vis
 
     source = d.get("source", "standin")
     if source not in SOURCES:
-        raise StudyError(f"data.source: unknown value {source!r}; allowed: {list(SOURCES)}")
+        raise unknown_value("data.source", source, SOURCES)
     path = d.get("path")
     if source == "miniecoset":
         if not isinstance(path, str) or not path:
@@ -147,7 +156,7 @@ def parse_vision_study(data: dict[str, Any], *, base: Path | None = None) -> Vis
         raise StudyError("data.path is only used with data.source = 'miniecoset'")
     eval_split = d.get("eval_split", defaults_d.eval_split)
     if eval_split not in EVAL_SPLITS:
-        raise StudyError(f"data.eval_split: unknown value {eval_split!r}; allowed: {list(EVAL_SPLITS)}")
+        raise unknown_value("data.eval_split", eval_split, EVAL_SPLITS)
     n_classes = positive_int(d.get("n_classes", defaults_d.n_classes), "data.n_classes", minimum=2)
     if source == "standin" and n_classes > 10:
         raise StudyError(f"data.n_classes must be between 2 and 10 for the stand-in, got {n_classes}")

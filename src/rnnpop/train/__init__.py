@@ -9,7 +9,6 @@ from ._hyper import derive_seed as derive_seed
 from ._optim import make_optimizer as make_optimizer
 from ._optim import weight_penalty as weight_penalty
 from ._population import GroupResult as GroupResult
-from ._population import Progress as Progress
 from ._population import constant_baseline as constant_baseline
 from ._population import init_networks as init_networks
 from ._population import network_skeleton as network_skeleton

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from typing import Callable
 
 import equinox as eqx
 import jax
@@ -13,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from .._progress import Progress
 from ..models import Network
 from ..tasks import Task
 from ._config import GroupSpec, TrainConfig
@@ -20,8 +20,6 @@ from ._hyper import FIELDS, Hyperparameters
 from ._devices import network_mesh, place, shard_networks
 from ._optim import make_optimizer, weight_penalty
 
-Progress = Callable[[int, int, float], None]
-"""``progress(iterations_done, n_iterations, median_loss)`` after each chunk."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,8 +186,8 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
         curves[:, c] = np.concatenate([np.asarray(x) for x in losses])[:n]
         if progress is not None:
             finite = curves[:, c][np.isfinite(curves[:, c])]
-            progress(min((c + 1) * config.log_every, config.n_iterations), config.n_iterations,
-                     float(np.median(finite)) if finite.size else float("nan"))
+            progress("train", min((c + 1) * config.log_every, config.n_iterations), config.n_iterations,
+                     loss=float(np.median(finite)) if finite.size else float("nan"))
     diverged = np.concatenate([np.asarray(b[2]) for b in blocks])[:n]
     validation = np.concatenate([np.asarray(validate(b[0])) for b in blocks])[:n]
     validation = np.where(diverged, np.nan, validation).astype(np.float32)

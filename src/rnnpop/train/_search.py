@@ -11,7 +11,8 @@ import pandas as pd
 from ..tasks import Task
 from ._config import GroupSpec, TrainConfig
 from ._hyper import Hyperparameters, SearchSpace, derive_seed
-from ._population import GroupResult, Progress, constant_baseline, train_group
+from .._progress import Progress
+from ._population import GroupResult, constant_baseline, train_group
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +71,9 @@ def mark_exploded(table: pd.DataFrame) -> pd.DataFrame:
 def _phase(progress: Progress | None, phase: int, n_iterations: int) -> Progress | None:
     if progress is None:
         return None
-    return lambda done, _total, loss: progress(phase * n_iterations + done, 2 * n_iterations, loss)
+    step = ("search", "seeds")[phase]
+    return lambda _step, done, _total, **values: progress(step, phase * n_iterations + done, 2 * n_iterations,
+                                                           **values)
 
 
 def _search_draws(plan: SearchPlan, group_id: str, index: int, l2: float) -> Hyperparameters:

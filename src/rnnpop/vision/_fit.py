@@ -6,7 +6,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Callable
 
 import equinox as eqx
 import jax
@@ -17,15 +16,14 @@ import pandas as pd
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
+from .._progress import Progress
 from ._blt import BLT
 from ._train import augment, make_train_step, vision_jit
 
-FitProgress = Callable[[int, int, float], None]
-"""``progress(done_batches, total_batches, loss)``."""
 
 
 def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float, augmented: bool, seed: int,
-        progress: FitProgress | None = None, checkpoint: Path | None = None,
+        progress: Progress | None = None, checkpoint: Path | None = None,
         validation=None) -> tuple[BLT, pd.DataFrame]:
     """Train ``net`` with Adam on ``images`` (an image set: ``len``, ``raw(index)``,
     ``normalise``) for ``epochs`` passes in shuffled batches (the last partial batch is
@@ -61,7 +59,7 @@ def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float,
             net, opt_state, loss = step(net, opt_state, jnp.asarray(images.normalise(raw)), jnp.asarray(labels))
             losses.append(loss)
             if progress is not None and (b % 10 == 9 or b == per_epoch - 1):
-                progress(epoch * per_epoch + b + 1, epochs * per_epoch, float(loss))
+                progress("train", epoch * per_epoch + b + 1, epochs * per_epoch, loss=float(loss))
         mean = float(np.mean(jax.device_get(losses)))
         if not np.isfinite(mean):
             raise FloatingPointError(f"training diverged in epoch {epoch} (loss {mean}); "

@@ -1,0 +1,111 @@
+"""What a study will cost before it starts: units, networks, network-iterations, time.
+
+The time is a model, not a promise: floating-point work of training (forward and
+backward through time: 6 flops per multiply-add of the cell's affine maps, per trial
+step and batch element) over this machine's measured rate for the small matrix
+products a training step is made of, times an efficiency measured once against whole
+training runs (``EFFICIENCY``, checked in the test suite against a live run), plus a
+fixed cost per unit (compilation of its two phases, validation, writing). The GPU
+figure is a projection from the H100 throughput in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+
+import pandas as pd
+
+EFFICIENCY = 0.4
+"""Training steps run at this fraction of the measured small-GEMM rate (vanilla-128,
+batch 64, T = 100: ~120 network-it/s on a 2-core CPU whose GEMM runs at ~85 GFLOP/s a core)."""
+
+UNIT_OVERHEAD_S = 12.0
+"""Seconds per trained unit beyond its arithmetic: two compilations, validation, writing."""
+
+GPU_FLOPS = 15_600 * 6 * 64 * 100 * 128 * 131
+"""Effective training flop rate of one H100: 15.6k vanilla-128 network-it/s (docs/performance.md)."""
+
+GPU_UNIT_OVERHEAD_S = 20.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """A study's size per task and configuration (``table``), its total flops, and the
+    CPU rate it was measured against (flop/s, all cores)."""
+
+    table: pd.DataFrame
+    flops: float
+    n_units: int
+    cpu_rate: float | None
+
+    def seconds(self, device: str = "cpu") -> float | None:
+        """Estimated wall time on ``device`` ('cpu' here, 'gpu': one H100), ``None`` when
+        rnnpop has no model for the study kind."""
+        if self.cpu_rate is None:
+            return None
+        if device == "gpu":
+            return self.flops / GPU_FLOPS + self.n_units * GPU_UNIT_OVERHEAD_S
+        return self.flops / (EFFICIENCY * self.cpu_rate) + self.n_units * UNIT_OVERHEAD_S
+
+    def describe(self, device: str = "cpu") -> str:
+        total = self.table["network-iterations"].sum() if "network-iterations" in self.table else 0
+        seconds = self.seconds(device)
+        where = (f"this CPU ({os.cpu_count()} cores, small GEMMs at {self.cpu_rate / 1e9:.0f} GFLOP/s)"
+                 if device == "cpu" else "one H100 (projected from docs/performance.md)")
+        if seconds is None:
+            return f"{self.n_units} unit(s); no time model for this study kind"
+        return (f"{self.n_units} unit(s), {self.table['networks'].sum():,} networks, {total:,} network-iterations: "
+                f"about {duration(seconds)} on {where}")
+
+
+def duration(seconds: float) -> str:
+    for limit, scale, unit in ((90, 1, "s"), (5400, 60, "min"), (2 * 86400, 3600, "h")):
+        if seconds < limit:
+            return f"{seconds / scale:.0f} {unit}" if unit != "h" else f"{seconds / scale:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def estimate(study) -> Cost:
+    """The cost of running ``study`` from an empty store."""
+    if study.kind != "universality":
+        rows = [{"network": u.unit_id, "epochs": study.train.epochs, "images": study.data.n_train}
+                for u in study.units_of_work()] if study.data.source == "standin" else [
+                {"network": u.unit_id, "epochs": study.train.epochs} for u in study.units_of_work()]
+        return Cost(pd.DataFrame(rows).assign(networks=1), 0.0, len(rows), None)
+    from ..models import CELLS
+
+    rows, flops = [], 0.0
+    per_group = study.networks_per_group
+    for plan in study.groups():
+        n, task = plan.spec.n_units, plan.task
+        per_iteration = (6 * study.train.batch_size * task.n_time * CELLS[plan.spec.cell].n_blocks
+                         * n * (n + task.n_inputs + 1) + 6 * study.train.batch_size * task.n_time * n * task.n_outputs)
+        iterations = per_group * study.train.n_iterations
+        flops += per_iteration * iterations
+        rows.append({"task": task.name, "cell": plan.spec.cell, "activation": plan.spec.activation, "units": n,
+                     "networks": per_group, "network-iterations": iterations})
+    table = (pd.DataFrame(rows).groupby(["task", "cell", "activation", "units"], sort=False, as_index=False)
+             .sum(numeric_only=True))
+    table[["networks", "network-iterations"]] = table[["networks", "network-iterations"]].astype(int)
+    return Cost(table, flops, len(rows), gemm_rate())
+
+
+@functools.lru_cache(maxsize=1)
+def gemm_rate(seconds: float = 0.2) -> float:
+    """This machine's flop rate (all cores) for a training step's matrix products
+    (64×128 @ 128×384, float32), measured for ``seconds`` on one core."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 128), np.float32), rng.standard_normal((128, 384), np.float32)
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(50):
+            a @ b
+        count += 50
+    per_core = count * 2 * 64 * 128 * 384 / (time.perf_counter() - start)
+    return per_core * (os.cpu_count() or 1)
