@@ -106,7 +106,7 @@ def test_sine_and_context_summaries_have_one_row_per_network_and_condition(tmp_p
     analyse_topology(store)
     for task in ("sine", "context"):
         assert (store.root / "analysis" / f"topology-{task}" / "distances.zarr").is_dir()
-    assert (store.root / "analysis" / "topology-context" / "integration.parquet").is_file()
+    assert (store.stage("topology", "context") / "per_task.parquet").is_file()
 
 
 def test_a_population_that_did_not_learn_is_set_aside_and_not_tested(tmp_path):

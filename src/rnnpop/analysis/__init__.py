@@ -30,6 +30,8 @@ from ._statistics import modal_fraction as modal_fraction
 from ._statistics import permutation_test as permutation_test
 from ._statistics import silhouette as silhouette
 from ._statistics import wilson_interval as wilson_interval
+from ._task_analyses import TaskAnalyses as TaskAnalyses
+from ._task_analyses import task_analyses as task_analyses
 from ._vision_stage import analyse_vision as analyse_vision
 from ._vision_stage import load_vision_summary as load_vision_summary
 from ._vision_stage import vision_findings as vision_findings

@@ -27,6 +27,7 @@ from ..store import RunStore, atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from .._progress import Progress
 from ._stage import group_states
+from ._task_analyses import task_analyses
 
 
 def initial_states(trajectories: np.ndarray, n: int, *, noise: float, seed: int) -> np.ndarray:
@@ -93,6 +94,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
         return
     start = time.perf_counter()
     plan = store.plan(group_id)
+    analyses = task_analyses(plan.task.name)
     states = group_states(store, group_id, settings)
     trained = store.networks(group_id)
     tables, arrays, transitions = [], {"states": [], "eigenvalues": [], "mode_zeroing": []}, []
@@ -106,10 +108,10 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
             tables.append(frame)
             arrays["states"].append(points.states[order])
             arrays["eigenvalues"].append(points.eigenvalues[order])
-            if plan.task.name == "context":
+            if analyses.mode_zeroing:
                 arrays["mode_zeroing"].append(_mode_zeroing(net, points.select(order), condition,
                                                             plan.task.n_time))
-            if plan.task.name == "flipflop" and len(points):
+            if analyses.transitions and len(points):
                 graph = transition_graph(net.step, points.select(order), seed=settings.seed)
                 src, dst = np.nonzero(graph)
                 transitions.append(pd.DataFrame({"network": int(network), "source": src, "target": dst,

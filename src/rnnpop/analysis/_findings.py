@@ -21,6 +21,7 @@ from ..store import RunStore
 from ._stage import stored_similarity
 from ._statistics import (bootstrap_interval, interval_verdict, jackknife, linear_fit, modal_fraction,
                           permutation_test, silhouette, wilson_interval)
+from ._task_analyses import task_analyses
 from ._topology_stage import load_topology
 
 NOT_TESTABLE = "not testable at this size"
@@ -70,8 +71,8 @@ def study_findings(store: RunStore) -> pd.DataFrame:
         findings += geometry_findings(task.name, similarity, minimum)
         findings += topology_findings(task.name, similarity, topology, minimum)
         if topology is not None:
-            findings += TASK_FINDINGS[task.name](topology, minimum)
-        if task.name == "context" and similarity is not None:
+            findings += task_analyses(task.name).findings(topology, minimum)
+        if task_analyses(task.name).untrained_findings and similarity is not None:
             findings += untrained_findings(similarity.data, similarity.labels, minimum)
     return pd.DataFrame([dataclasses.asdict(f) for f in findings],
                         columns=[f.name for f in dataclasses.fields(Finding)])
@@ -143,17 +144,6 @@ def geometry_findings(task: str, similarity, minimum: int) -> list[Finding]:
     return out
 
 
-TOPOLOGY_CLAIMS = {
-    "flipflop": ("\u201call architectures converge to very similar solutions as shown by an MDS embedding of the "
-                 "fixed point graph\u201d (Fig. 1f)", {"cell": False, "activation": False}),
-    "sine": ("\u201cEmbeddings of the topological structure of the input-dependent fixed points did not reveal any "
-             "structure that systematically varied by architecture or activation\u201d (Fig. 2e)",
-             {"cell": False, "activation": False}),
-    "context": ("\u201cThe MDS summary plot did not cluster strongly by architecture, but did cluster based on "
-                "activation\u201d (Fig. 3d)", {"cell": False, "activation": True}),
-}
-
-
 def topology_findings(task: str, similarity, topology, minimum: int) -> list[Finding]:
     """Per view: the silhouette of topology (matched-graph) distances with its
     permutation p, the claim's direction; then the paper's comparison, topology
@@ -162,12 +152,13 @@ def topology_findings(task: str, similarity, topology, minimum: int) -> list[Fin
     if topology is None:
         return []
     table, distances = topology.networks, topology.distances
-    claim, clusters = TOPOLOGY_CLAIMS[task]
+    analyses = task_analyses(task)
+    claim, clusters = analyses.topology_claim
     D = distances["matched"].values
     out = []
     modal = table[table.modal].reset_index(drop=True)
     measures = [("matched-graph", table, D)]
-    if task == "flipflop" and "graph" in distances:  # the paper's distance: modal-count networks only
+    if analyses.paper_graph_distance and "graph" in distances:  # modal-count networks only
         measures.append(("the paper's graph", modal, distances["graph"].values))
     for view in VIEWS:
         for name, items, distance in measures:
@@ -326,9 +317,6 @@ def context_findings(topology, minimum: int) -> list[Finding]:
                            f"95 % Wilson [{low:.0%}, {high:.0%}]", f"{len(vanilla)} networks",
                            "agrees" if mode == 1 else "does not agree"))
     return out
-
-
-TASK_FINDINGS = {"flipflop": flipflop_findings, "sine": sine_findings, "context": context_findings}
 
 
 def untrained_gap(D: np.ndarray, labels: pd.DataFrame, *, seed: int = 0,

@@ -9,9 +9,9 @@ Reads each group's fixed points (the dynamics stage) and writes, per task, under
   and the matched-graph distance (every item, whatever its count), with MDS maps. The
   graphs: flip-flop transition graphs; sine and context nearest-neighbour graphs of
   the input-dependent fixed points and of each context's line attractor;
-- sine: ``frequencies.parquet``: per network and input frequency, the linear
+- the task's own table ``per_task.parquet`` (:class:`TaskAnalyses`), sine: per network and input frequency, the linear
   frequency of the leading complex pair at the slowest fixed point;
-- context: ``integration.parquet``: per network and context, eigenvalues within 0.05
+- context: per network and context, eigenvalues within 0.05
   of 1 and the mode-zeroing curve averaged over the line attractor's points.
 """
 
@@ -27,8 +27,10 @@ from ..store import RunStore, atomic_directory, is_complete, verify
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
 from ._stage import network_label
+from ._task_analyses import task_analyses
 
 LABELS = ["group", "cell", "activation", "units", "network_id"]
+PER_TASK = "per_task.parquet"  # the task's own table (TaskAnalyses.per_task)
 
 
 def _groups(store: RunStore, task: str):
@@ -85,19 +87,20 @@ def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
     return topology_distances(pd.DataFrame(labels, columns=LABELS + ["n_stable", "n_slow"]), graphs, nodes)
 
 
-def line_topology(store: RunStore, task: str) -> tuple[pd.DataFrame, xr.Dataset]:
-    """Nearest-neighbour graphs of fixed points ordered by readout (Fig. 3d for 'context',
-    one item per network and context; Fig. 2e for 'sine', one item per network over the
-    slowest fixed point of each frequency)."""
+def line_topology(store: RunStore, task: str, *, per_network: bool) -> tuple[pd.DataFrame, xr.Dataset]:
+    """Nearest-neighbour graphs of fixed points ordered by readout: with ``per_network``
+    one item per network over the slowest fixed point of each condition (Fig. 2e, the
+    sine task's input-dependent points), otherwise one item per network and condition
+    (Fig. 3d, each context's line attractor)."""
     labels, graphs, nodes = [], [], []
     for plan, points, arrays, _ in _groups(store, task):
-        if task == "sine":
+        if per_network:
             chosen = points.loc[points.groupby(["network", "condition"]).q.idxmin()]
             items = chosen.groupby("network")
         else:
             items = points.groupby(["network", "condition"])
         for key, rows in items:
-            network, condition = (key, -1) if task == "sine" else key
+            network, condition = (key, -1) if per_network else key
             order = rows.sort_values(["condition", "readout_0"]).index.to_numpy()
             graphs.append(nearest_neighbour_graph(arrays["states"][order]))
             nodes.append(points.loc[order].filter(like="readout_").to_numpy())
@@ -142,19 +145,13 @@ def analyse_topology(store: RunStore, *, tasks: list[str] | None = None) -> None
         path = store.stage("topology", task.name)
         if is_complete(path):
             continue
+        analyses = task_analyses(task.name)
         with atomic_directory(path, {"task": task.name}) as tmp:
-            if task.name == "flipflop":
-                table, distances = flipflop_topology(store)
-                table.to_parquet(tmp / "networks.parquet", index=False)
-                distances.to_zarr(tmp / "distances.zarr", zarr_format=3, consolidated=False)
-            else:
-                table, distances = line_topology(store, task.name)
-                table.to_parquet(tmp / "networks.parquet", index=False)
-                distances.to_zarr(tmp / "distances.zarr", zarr_format=3, consolidated=False)
-                if task.name == "sine":
-                    sine_frequencies(store).to_parquet(tmp / "frequencies.parquet", index=False)
-                else:
-                    context_integration(store).to_parquet(tmp / "integration.parquet", index=False)
+            table, distances = analyses.topology(store)
+            table.to_parquet(tmp / "networks.parquet", index=False)
+            distances.to_zarr(tmp / "distances.zarr", zarr_format=3, consolidated=False)
+            if analyses.per_task is not None:
+                analyses.per_task(store).to_parquet(tmp / PER_TASK, index=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +171,6 @@ def load_topology(store: RunStore, task: str) -> TaskTopology | None:
     if not is_complete(path):
         return None
     verify(path)
-    extra = {"sine": "frequencies.parquet", "context": "integration.parquet"}.get(task)
     return TaskTopology(pd.read_parquet(path / "networks.parquet"),
                         xr.open_zarr(path / "distances.zarr", consolidated=False).load(),
-                        pd.read_parquet(path / extra) if extra else None)
+                        pd.read_parquet(path / PER_TASK) if (path / PER_TASK).is_file() else None)

@@ -11,7 +11,9 @@ from ._geometry import pca as pca
 from ._geometry import population_maps as population_maps
 from ._geometry import trajectories as trajectories
 from ._style import ACTIVATION_COLOURS as ACTIVATION_COLOURS
+from ._style import NothingToDraw as NothingToDraw
 from ._style import CELL_COLOURS as CELL_COLOURS
+from ._training import loss_curves as loss_curves
 from ._training import loss_histograms as loss_histograms
 from ._vision import accuracy_over_time as accuracy_over_time
 from ._vision import continued_evolution as continued_evolution

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ._geometry import pca
-from ._style import STABILITY_COLOURS, colour, figure, sort_key
+from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, sort_key
 
 
 def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray,
@@ -31,16 +31,19 @@ def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray
         sel = stable == flag
         ax.scatter(*xyz[sel].T, s=40, depthshade=False, facecolors=STABILITY_COLOURS[True] if flag else "none",
                    edgecolors=STABILITY_COLOURS[flag], label=f"{'stable' if flag else 'unstable'} ({sel.sum()})")
-    ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3"), ax.tick_params(labelsize=6)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
-    ax.set_title(title or "fixed points and transitions (line width = probability)")
+    ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3"), ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.set_title(title or "fixed points and transitions\n(line width = probability)", fontsize=10)
+    ax.set_box_aspect(None, zoom=0.8)  # room for the 3-D axis labels inside the figure
     return fig
 
 
 def frequency_response(frame: pd.DataFrame) -> Figure:
     """Linearised vs. input frequency (Fig. 2d, 2f). ``frame`` columns: ``cell``,
     ``activation``, ``input_frequency``, ``linear_frequency`` (radians per step)."""
-    fig, axes = figure(2)
+    if frame.input_frequency.nunique() < 2:
+        raise NothingToDraw(f"{frame.input_frequency.nunique()} input frequency: no response curve to draw")
+    fig, axes = figure(frame.activation.nunique())
     top = max(float(frame.input_frequency.max()), float(frame.linear_frequency.max()), 1e-3) * 1.05
     for ax, (activation, rows) in zip(axes, sorted(frame.groupby("activation"), key=lambda kv: kv[0])):
         for cell, sub in sorted(rows.groupby("cell"), key=lambda kv: sort_key(kv[0], activation)):
@@ -50,9 +53,7 @@ def frequency_response(frame: pd.DataFrame) -> Figure:
         ax.plot([0, top], [0, top], "k--", lw=0.8, label="identity")
         ax.set_xlim(0, top), ax.set_ylim(0, top)
         ax.set_xlabel("input frequency (rad / step)"), ax.set_ylabel("linearised frequency (rad / step)")
-        ax.set_title(f"{activation} networks"), ax.legend(fontsize=7, frameon=False)
-    for ax in axes[frame.activation.nunique():]:
-        ax.set_axis_off()
+        ax.set_title(f"{activation} networks"), ax.legend(fontsize=8, frameon=False)
     return fig
 
 
@@ -92,7 +93,7 @@ def mode_zeroing(curves: Mapping[str, np.ndarray]) -> Figure:
     ax.set_xscale("symlog", linthresh=1)
     ax.set_xlabel("modes kept (largest |λ| first)"), ax.set_ylabel("integrated pulse / full linearisation")
     ax.axhline(1.0, color="k", lw=0.6, ls="--")
-    ax.set_title("mode zeroing"), ax.legend(fontsize=7, frameon=False)
+    ax.set_title("mode zeroing"), ax.legend(fontsize=8, frameon=False)
     return fig
 
 
@@ -103,11 +104,12 @@ def topology_maps(matched: np.ndarray, cells, paper: np.ndarray | None = None, p
     with the modal fixed-point count)."""
     from ._geometry import mds_map
 
-    fig, axes = figure(2)
-    mds_map(matched, np.asarray(cells), ax=axes[0], title="topology MDS (matched graphs)")
-    if paper is not None and len(paper):
-        mds_map(paper, np.asarray(paper_cells), ax=axes[1],
-                title=f"topology MDS (paper's distance, {modal_count} points)")
-    else:
-        axes[1].set_title("paper's distance: fewer than 3 networks with the modal count"), axes[1].set_axis_off()
+    with_paper = paper is not None and len(paper) >= 3
+    fig, axes = figure(2 if with_paper else 1)
+    mds_map(matched, np.asarray(cells), ax=axes[0], title="matched-graph distance")
+    if with_paper:
+        mds_map(paper, np.asarray(paper_cells), ax=axes[1], title=f"paper's graph distance ({modal_count} fixed points)")
+    elif paper is not None:
+        note(fig, f"the paper's graph distance is not drawn: {len(paper)} network(s) with the modal "
+                  f"fixed-point count ({modal_count}), fewer than 3")
     return fig

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._style import STABILITY_COLOURS, colour, figure, sort_key
+from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, sort_key
 
 
 def pca(states: np.ndarray, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -30,13 +30,13 @@ def trajectories(states: Mapping[str, np.ndarray], *, trial_values: np.ndarray |
     given (e.g. the cued frequency), with ``fixed_points[key] (M, units)`` projected
     into the same space (filled = stable, hollow = unstable)."""
     fig, axes = figure(len(states), width=3.6, height=3.6, projection="3d")
+    lo, hi = (float(np.min(trial_values)), float(np.max(trial_values))) if trial_values is not None else (0, 1)
     for ax, (key, data) in zip(axes, states.items()):
         mean, comps = pca(data)
         shown = np.linspace(0, len(data) - 1, min(n_trials, len(data))).astype(int)
         for trial in shown:
             xyz = (data[trial] - mean) @ comps.T
             if trial_values is not None:
-                lo, hi = float(np.min(trial_values)), float(np.max(trial_values))
                 shade = (trial_values[trial] - lo) / (hi - lo + 1e-12)
                 line_colour = _viridis(shade)
             else:
@@ -50,13 +50,19 @@ def trajectories(states: Mapping[str, np.ndarray], *, trial_values: np.ndarray |
                 ax.scatter(*xyz[sel].T, s=28, marker="o", depthshade=False,
                            facecolors=STABILITY_COLOURS[True] if flag else "none",
                            edgecolors=STABILITY_COLOURS[flag], label="stable" if flag else "unstable")
-            ax.legend(loc="upper left", fontsize=7, frameon=False)
+            ax.legend(loc="upper left", fontsize=8, frameon=False)
         ax.set_title(key, color=colour(key))
         ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3")
-        ax.tick_params(labelsize=6)
-    if trial_values is not None and value_label:
-        fig.suptitle(f"{title} (colour: {value_label}, dark = low)" if title else value_label)
-    elif title:
+        ax.set_box_aspect(None, zoom=0.8)  # room for the 3-D axis labels inside the figure
+        ax.tick_params(labelsize=8)
+    if trial_values is not None:
+        from matplotlib import colormaps
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        fig.colorbar(ScalarMappable(Normalize(lo, hi), colormaps["viridis"]), ax=axes, shrink=0.6,
+                     label=value_label or "trial value")
+    if title:
         fig.suptitle(title)
     return fig
 
@@ -77,6 +83,8 @@ def sorted_order(labels: pd.DataFrame) -> np.ndarray:
 def distance_matrix(D: np.ndarray, labels: pd.DataFrame, *, metric: str) -> Figure:
     """``D (N, N)`` sorted by cell/activation (columns ``cell``, ``activation``, optional
     ``trained``), with the blocks marked."""
+    if len(D) < 2:
+        raise NothingToDraw(f"{len(D)} network(s): no pairs to compare")
     order = sorted_order(labels)
     D, labels = D[np.ix_(order, order)], labels.iloc[order].reset_index(drop=True)
     fig, (ax,) = figure(1, width=5.6, height=5.0)
@@ -89,8 +97,8 @@ def distance_matrix(D: np.ndarray, labels: pd.DataFrame, *, metric: str) -> Figu
     for s in starts[1:]:
         ax.axhline(s - 0.5, color="white", lw=0.8), ax.axvline(s - 0.5, color="white", lw=0.8)
     centres = [(s + e - 1) / 2 for s, e in zip(starts, ends)]
-    ax.set_yticks(centres, [block[s] for s in starts], fontsize=7)
-    ax.set_xticks(centres, [block[s] for s in starts], fontsize=7, rotation=90)
+    ax.set_yticks(centres, [block[s] for s in starts], fontsize=8)
+    ax.set_xticks(centres, [block[s] for s in starts], fontsize=8, rotation=90)
     ax.set_title(f"{metric} distance between networks")
     return fig
 
@@ -111,20 +119,24 @@ def mds_map(embedding: np.ndarray, groups: np.ndarray, *, title: str, ax=None,
                 ax.scatter(*embedding[sel, :2].T, s=30, facecolors="none" if open_marker else colour(name),
                            edgecolors=colour(name), label=f"{name}{' (untrained)' if open_marker else ''}")
     ax.set_xlabel("MDS 1 (distance units)"), ax.set_ylabel("MDS 2 (distance units)")
-    ax.set_title(title), ax.legend(fontsize=7, frameon=False)
+    ax.set_title(title), ax.legend(fontsize=8, frameon=False)
     return fig
 
 
 def population_maps(embedding: np.ndarray, labels: pd.DataFrame, *, metric: str) -> Figure:
     """The paper's two views of one MDS map (Figs. 1c, 2c, 3c): tanh networks coloured by
     cell, vanilla networks coloured by activation. ``labels`` has ``cell``/``activation``."""
-    fig, axes = figure(2)
-    tanh = (labels.activation == "tanh").to_numpy()
-    vanilla = (labels.cell == "vanilla").to_numpy()
-    for ax, sel, by, what in ((axes[0], tanh, "cell", "tanh networks by cell"),
-                              (axes[1], vanilla, "activation", "vanilla networks by activation")):
-        if sel.any():
-            mds_map(embedding[sel], labels[by].to_numpy()[sel], title=f"{metric} MDS: {what}", ax=ax)
-        else:
-            ax.set_title(f"{metric} MDS: no {what.split()[0]} networks"), ax.set_axis_off()
+    views = [((labels.activation == "tanh").to_numpy(), "cell", "tanh networks by cell"),
+             ((labels.cell == "vanilla").to_numpy(), "activation", "vanilla networks by activation")]
+    kinds = [len(set(labels[by].to_numpy()[sel])) for sel, by, _ in views]
+    drawn = [v for v, k in zip(views, kinds) if k >= 2]
+    left_out = [f"{what} ({k} {by} in this study)" for (_, by, what), k in zip(views, kinds) if k < 2]
+    if not drawn:
+        raise NothingToDraw("neither of the paper's views has two groups to compare: " + "; ".join(left_out))
+    fig, axes = figure(len(drawn))
+    for ax, (sel, by, what) in zip(axes, drawn):
+        mds_map(embedding[sel], labels[by].to_numpy()[sel], title=what, ax=ax)
+    fig.suptitle(f"{metric} MDS")
+    if left_out:
+        note(fig, "not drawn: " + "; ".join(left_out))
     return fig

@@ -27,6 +27,16 @@ def figure(n_panels: int = 1, *, width: float = 4.0, height: float = 3.4, projec
     return fig, axes
 
 
+class NothingToDraw(ValueError):
+    """The data cannot make a meaningful figure (e.g. one group where groups are compared);
+    the message says why, for the reader, in place of the figure."""
+
+
+def note(fig, text: str) -> None:
+    """A line under the panels saying what was left out and why."""
+    fig.supxlabel(text, fontsize=8, color="#555555")
+
+
 def sort_key(cell: str, activation: str) -> tuple[int, int]:
     return (CELL_ORDER.index(cell) if cell in CELL_ORDER else len(CELL_ORDER),
             ACTIVATION_ORDER.index(activation) if activation in ACTIVATION_ORDER else len(ACTIVATION_ORDER))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._style import colour, figure, sort_key
+from ._style import NothingToDraw, colour, figure, sort_key
 
 
 def loss_histograms(table: pd.DataFrame) -> Figure:
@@ -24,5 +24,29 @@ def loss_histograms(table: pd.DataFrame) -> Figure:
                 label=f"{len(ok)} ok, {len(rows) - len(ok)} diverged")
         ax.set_xscale("log")
         ax.set_xlabel("validation loss (MSE)"), ax.set_ylabel("networks")
-        ax.set_title(f"{cell}-{activation}", fontsize=9), ax.legend(fontsize=6, frameon=False)
+        ax.set_title(f"{cell}-{activation}", fontsize=9), ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def loss_curves(curves: dict[tuple[str, str], np.ndarray], *, log_every: int) -> Figure:
+    """Training loss over iterations, one panel per configuration ``(cell, activation)``:
+    ``curves[config] (networks, log_steps)`` (the seed networks), each a thin line, their
+    median thick, on a log axis; step k covers iterations ``[k, k+1)·log_every``."""
+    configs = sorted(curves, key=lambda c: sort_key(*c))
+    if not configs or all(curves[c].shape[1] < 2 for c in configs):
+        raise NothingToDraw("fewer than two logged points per network: no curve to draw")
+    fig, axes = figure(len(configs), width=2.6, height=2.6)
+    for ax, config in zip(axes, configs):
+        data = np.asarray(curves[config], float)
+        iterations = (np.arange(data.shape[1]) + 1) * log_every
+        for row in data:
+            ax.plot(iterations, row, color=colour(config[0]), lw=0.6, alpha=0.4)
+        finite = np.where(np.isfinite(data), data, np.nan)
+        if np.isfinite(finite).any():
+            ax.plot(iterations, np.nanmedian(finite, axis=0), color=colour(config[0]), lw=2.0,
+                    label=f"median of {len(data)}")
+            ax.legend(fontsize=8, frameon=False)
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration"), ax.set_ylabel("training loss (MSE)")
+        ax.set_title("-".join(config), fontsize=9)
     return fig

@@ -36,7 +36,7 @@ def accuracy_over_time(table: pd.DataFrame) -> Figure:
             ax.plot(steps, values, INTERACTION_STYLES.get(interaction, "-"), marker="o", ms=3,
                     color=VARIANT_COLOURS.get(variant, "k"), label=_label(variant, interaction))
         ax.set(title=f"{state}", xlabel="time step", ylabel="accuracy")
-    left.legend(fontsize=7)
+    left.legend(fontsize=8)
     return fig
 
 
@@ -49,7 +49,7 @@ def stability_profile(table: pd.DataFrame) -> Figure:
         ax.plot(mean.index, mean.values, INTERACTION_STYLES.get(interaction, "-"), marker="o", ms=3,
                 color=VARIANT_COLOURS.get(variant, "k"), label=_label(variant, interaction))
     ax.set(xlabel="t_stable (first step of the final, correct prediction)", ylabel="fraction of images")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return fig
 
 
@@ -71,7 +71,7 @@ def continued_evolution(table: pd.DataFrame, models: list[str]) -> Figure:
             ax.axvline(t, color=c, lw=0.5, alpha=0.4)
         ax.set(title=model, xlabel="time step t → t+1", ylabel="‖h_t+1 − h_t‖")
     if len(axes):
-        axes[0].legend(fontsize=6, ncol=2)
+        axes[0].legend(fontsize=8, ncol=2)
     return fig
 
 
@@ -91,7 +91,7 @@ def readout_geometry(table: pd.DataFrame) -> Figure:
             mean = rows.groupby("step").value.mean()
             ax.plot(mean.index, mean.values, marker="o", ms=3, color=colour, label=label)
         ax.set(title=title, xlabel="time step", ylabel=ylabel)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     return fig
 
 
@@ -110,11 +110,11 @@ def per_network(table: pd.DataFrame, quantities: dict[str, str], ylabel: str) ->
             curve = part[part.quantity == quantity].sort_values("step")
             ax.plot(curve.step, curve.value, marker="o", ms=2.5, color=colour, label=label)
         ax.set_title(model, fontsize=8)
-        ax.set_xlabel("time step", fontsize=7)
-        ax.set_ylabel(ylabel, fontsize=7)
-        ax.tick_params(labelsize=6)
+        ax.set_xlabel("time step", fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.tick_params(labelsize=8)
         if k == 0:
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=8)
     return fig
 
 
@@ -146,5 +146,5 @@ def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
     if validated:
         axes[1].set(xlabel="epoch", ylabel="validation loss")
         axes[2].set(xlabel="epoch", ylabel="validation accuracy, last step")
-    axes[0].legend(fontsize=6)
+    axes[0].legend(fontsize=8)
     return fig

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
-import io
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 
 from ..analysis import inclusion, load_topology, study_findings
-from ..store import RunStore, VisionStore, hardware, read_manifest
+from ..store import RunStore, read_manifest
+from ._common import hardware_line, html_table, figure_items, write_html
 from ._figures import task_figures
-
-
-def _png(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _manifests(store: RunStore, table: pd.DataFrame) -> dict[str, dict]:
@@ -58,15 +50,6 @@ def _analysis_seconds(store: RunStore) -> float:
     return total
 
 
-def _hardware(manifests: dict[str, dict]) -> str:
-    for manifest in manifests.values():
-        if "hardware" in manifest:
-            h = manifest["hardware"]
-            return f"{h['cpu']}, {h['cores']} cores; JAX {h['jax']} on {h['backend']} ({h['devices']})"
-    h = hardware()
-    return f"not recorded with the run; the report was built on {h['cpu']}, {h['cores']} cores"
-
-
 def _set_aside(store: RunStore, table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if not table.empty:
@@ -94,54 +77,31 @@ def _seed_of(table: pd.DataFrame, group: str, network: int) -> int:
     return int(row.seed.iloc[0]) if len(row) else -1
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "<p><em>none</em></p>"
-    return frame.to_html(index=False, border=0, classes="data", float_format=lambda x: f"{x:.4g}",
-                         na_rep="–", escape=True)
-
-
 def build_report(store, path: str | Path | None = None) -> Path:
     """Write the study's report (default ``<store>/report.html``) and return its path.
 
-    A vision store gets :func:`rnnpop.report.build_vision_report`; for a universality study:
     Sections: the study (population, budget, hardware, wall time), training quality,
     the figures per task, the findings table (the paper's claims next to the numbers
     measured here) and what was set aside. Only the analyses present are shown.
     """
-    from ._vision import build_vision_report
-
-    if isinstance(store, VisionStore):
-        return build_vision_report(store, path)
     path = Path(path) if path is not None else store.report_path
     study = store.study
     table = store.table()  # verifies every group's checksums once
     manifests = _manifests(store, table)
     population = _population(store, table, manifests)
     train_seconds = float(np.nansum(population["train seconds"])) if len(population) else 0.0
-    sections = []
-    for task in study.tasks:
-        figures = []
-        for item in task_figures(store, task.name, table):
-            figures.append({"title": item.title, "caption": item.caption, "src": _png(item.figure)})
-        sections.append({"task": task.name, "figures": figures})
+    sections = [{"task": task.name, "figures": figure_items(task_figures(store, task.name, table))}
+                for task in study.tasks]
     findings = study_findings(store)
-    findings_view = findings
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("rnnpop.report", "templates"),
-                                     autoescape=jinja2.select_autoescape(["html", "j2"]))
-    text = environment.get_template("report.html.j2").render(
-        study=study, generated=datetime.datetime.now().isoformat(timespec="seconds"),
-        hardware=_hardware(manifests), train_seconds=train_seconds, analysis_seconds=_analysis_seconds(store),
+    return write_html(
+        "report.html.j2", path, study=study, generated=datetime.datetime.now().isoformat(timespec="seconds"),
+        hardware=hardware_line(manifests), train_seconds=train_seconds, analysis_seconds=_analysis_seconds(store),
         n_networks=int(population.networks.sum()) if len(population) else 0,
-        population=_html_table(population), findings=_html_table(findings_view),
-        set_aside=_html_table(_set_aside(store, table)), sections=sections,
+        population=html_table(population), findings=html_table(findings),
+        set_aside=html_table(_set_aside(store, table)), sections=sections,
         budget={"iterations": study.train.n_iterations, "batch": study.train.batch_size,
                 "search": study.n_search, "seeds": study.n_seeds},
     )
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 

@@ -8,17 +8,27 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity
+from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity, task_analyses
 from ..store import RunStore, is_complete
 
 
 @dataclasses.dataclass(frozen=True)
 class Figure:
-    """A titled figure of the report with its caption (``figure`` is matplotlib's)."""
+    """A titled figure of the report with its caption (``figure`` is matplotlib's; ``None``
+    when the data could not make it, the caption then says why)."""
 
     title: str
     caption: str
     figure: object
+
+
+def drawn(title: str, caption: str, make) -> Figure:
+    """``Figure(title, caption, make())``, or, when the data cannot make a meaningful figure
+    (:class:`rnnpop.plots.NothingToDraw`), the same title with the reason instead."""
+    try:
+        return Figure(title, caption, make())
+    except plots.NothingToDraw as why:
+        return Figure(title, f"Not drawn: {why}.", None)
 
 
 def _representative_groups(store: RunStore, task: str, complete: set[str]) -> dict[str, str]:
@@ -46,6 +56,15 @@ def _first_network_points(store: RunStore, group_id: str):
     return network, points[sel].reset_index(drop=True), arrays, sel, transitions[transitions.network == network]
 
 
+def _seed_curves(store: RunStore, rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """The seed networks' training curves per (cell, activation), every width together."""
+    out: dict[tuple[str, str], list] = {}
+    for gid, group in rows[rows.phase == "seed"].groupby("group", sort=False):
+        curves = store.curves(gid)[group.network.to_numpy()]
+        out.setdefault((group.cell.iloc[0], group.activation.iloc[0]), []).append(curves)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
 def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure]:
     """Every figure of ``task`` whose analyses are in the store; ``table`` is
     ``store.table()`` (one row per network of the complete groups)."""
@@ -58,6 +77,10 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
     if len(rows):
         figures.append(Figure("Final losses", "Validation loss of every network (search and seed phases), "
                               "per configuration (Appendix C).", plots.loss_histograms(rows)))
+        figures.append(drawn("Training curves", "Training loss of every seed network over the iterations "
+                             "(thin), with their median (thick), per configuration.",
+                             lambda: plots.loss_curves(_seed_curves(store, rows), log_every=store.study.train.log_every)))
+    analyses = task_analyses(task)
     states, fixed, stable = {}, {}, {}
     trial_values = None
     for cell, gid in groups.items():
@@ -68,22 +91,20 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
             continue
         states[cell] = data["trained"].values[0]
         found = first[cell]
-        if found is not None and task == "context":
+        if found is not None and analyses.fixed_points_on_trajectories:
             _, points, arrays, sel, _ = found
             fixed[cell], stable[cell] = arrays["states"][sel], points.stable.to_numpy()
-    if task == "sine" and states:
-        trial_values = probe_inputs(store.plan(next(iter(groups.values()))).task, settings.probe_samples)[..., 0].mean(1)
+    if analyses.trial_values is not None and states:
+        inputs = probe_inputs(store.plan(next(iter(groups.values()))).task, settings.probe_samples)
+        trial_values = analyses.trial_values(inputs)
     if states:
         figures.append(Figure(
             "Trajectories", "Hidden-state trajectories of one trained network per cell type on the probe inputs, "
-            "in its top three principal components" + (
-                "; colour = cued frequency" if task == "sine" else
-                "; dots = fixed points of both contexts (filled stable, hollow unstable)" if task == "context" else
-                " (the flip-flop's cube)") + ".",
-            plots.trajectories(states, trial_values=trial_values, value_label="input frequency" if task == "sine" else "",
+            "in its top three principal components" + analyses.trajectory_note + ".",
+            plots.trajectories(states, trial_values=trial_values, value_label=analyses.value_label,
                                fixed_points=fixed or None, stable=stable or None)))
     figures += _similarity_figures(store, task)
-    if task == "flipflop":
+    if analyses.transitions:
         for cell, gid in groups.items():
             found = first[cell]
             if found is None or cell not in states:
@@ -109,13 +130,14 @@ def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
     out = []
     for metric in data.attrs["metrics"]:
         D = data[metric].values
-        out.append(Figure(f"{metric.upper()} distances", f"{metric} distance between every pair of networks "
-                          "(trained, then untrained), sorted by cell and activation.",
-                          plots.distance_matrix(D, labels, metric=metric)))
+        out.append(drawn(f"{metric.upper()} distances", f"{metric} distance between every pair of networks "
+                         "(trained, then untrained), sorted by cell and activation.",
+                         lambda: plots.distance_matrix(D, labels, metric=metric)))
         embedding = data[f"mds_{metric}"].values
-        out.append(Figure(f"{metric.upper()} MDS", f"MDS of the trained networks' {metric} distances "
-                          f"(Kruskal stress {data.attrs[f'mds_{metric}_stress']:.3f}).",
-                          plots.population_maps(embedding, labels[trained].reset_index(drop=True), metric=metric)))
+        out.append(drawn(f"{metric.upper()} MDS", f"MDS of the trained networks' {metric} distances "
+                         f"(Kruskal stress {data.attrs[f'mds_{metric}_stress']:.3f}).",
+                         lambda: plots.population_maps(embedding, labels[trained].reset_index(drop=True),
+                                                       metric=metric)))
         vanilla = (labels.cell == "vanilla").to_numpy()
         scope = vanilla if vanilla.any() else np.ones(len(labels), bool)
         if (~trained[scope]).any() and scope.sum() >= 3:
@@ -144,11 +166,11 @@ def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> lis
                           "the modal fixed-point count only).",
                           plots.topology_maps(distances["mds_matched"].values, table.cell.to_numpy(), paper,
                                               modal.cell.to_numpy(), modal_count=distances.attrs["modal_count"])))
-    if task == "sine":
-        out.append(Figure("Frequency response", "Oscillation frequency of the linearisation at each input's "
-                          "fixed point vs. the input frequency (Fig. 2d, 2f); dashed: identity.",
-                          plots.frequency_response(per_task)))
-    if task == "context":
+    if per_task is not None and "input_frequency" in per_task:
+        out.append(drawn("Frequency response", "Oscillation frequency of the linearisation at each input's "
+                         "fixed point vs. the input frequency (Fig. 2d, 2f); dashed: identity.",
+                         lambda: plots.frequency_response(per_task)))
+    if task_analyses(task).mode_zeroing:
         eigenvalues, curves = {}, {}
         for cell, gid in groups.items():
             if not store.stage_done("dynamics", gid):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
 
 from .. import plots
 from ..analysis import load_vision_summary, vision_findings
 from ..store import VisionStore, read_manifest
+from ._common import hardware_line, html_table, figure_items, write_html
 from ._figures import Figure
 
 
@@ -97,8 +97,6 @@ def build_vision_report(store: VisionStore, path: str | Path | None = None) -> P
     """Write a vision study's report (default ``<store>/report.html``) and return its path:
     the study, the networks with their accuracy, the representation-dynamics figures and
     the paper's claims next to the numbers measured here."""
-    from ._build import _hardware, _html_table, _png
-
     path = Path(path) if path is not None else store.report_path
     study = store.study
     summary = load_vision_summary(store)
@@ -110,17 +108,10 @@ def build_vision_report(store: VisionStore, path: str | Path | None = None) -> P
     data = (f"stand-in (seeded shapes among clutter): {study.data.n_train} training and {study.data.n_test} "
             f"held-out images, {study.data.n_classes} classes" if study.data.source == "standin"
             else f"MiniEcoset {study.data.path}: train → {study.data.eval_split}")
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("rnnpop.report", "templates"),
-                                     autoescape=jinja2.select_autoescape(["html", "j2"]))
-    text = environment.get_template("vision.html.j2").render(
-        study=study, data=data, n_done=len(manifests), hardware=_hardware(manifests),
+    return write_html(
+        "vision.html.j2", path, study=study, data=data, n_done=len(manifests), hardware=hardware_line(manifests),
         train_seconds=float(np.sum([m["seconds"] for m in manifests.values()])) if manifests else 0.0,
         analysis_seconds=float(analysis.get("seconds", 0.0)),
         generated=datetime.datetime.now().isoformat(timespec="seconds"),
-        networks=_html_table(networks), findings=_html_table(findings),
-        figures=[{"title": f.title, "caption": f.caption, "src": _png(f.figure)}
-                 for f in vision_figures(store, summary)])
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+        networks=html_table(networks), findings=html_table(findings),
+        figures=figure_items(vision_figures(store, summary)))
