@@ -87,7 +87,7 @@ def test_degenerate_data_is_not_drawn_and_says_why():
     one_activation = labels()[labels().activation == "tanh"].reset_index(drop=True)
     fig = plots.population_maps(rng.normal(size=(len(one_activation), 2)), one_activation, metric="svcca")
     assert len(fig.axes) == 1  # the activation view has one activation: left out, and said
-    assert "vanilla networks by activation (1 activation in this study)" in fig.get_supxlabel()
+    assert "vanilla networks by activation (1 activation among the analysed networks)" in fig.get_supxlabel()
     with pytest.raises(plots.NothingToDraw, match="1 input frequency"):
         plots.frequency_response(pd.DataFrame({"cell": ["gru"] * 3, "activation": "tanh", "input_frequency": 0.2,
                                                "linear_frequency": [0.1, 0.2, 0.3]}))

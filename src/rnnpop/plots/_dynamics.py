@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ._geometry import pca
-from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, sort_key
+from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, pc_axes, sort_key
 
 
 def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray,
@@ -31,10 +31,9 @@ def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray
         sel = stable == flag
         ax.scatter(*xyz[sel].T, s=40, depthshade=False, facecolors=STABILITY_COLOURS[True] if flag else "none",
                    edgecolors=STABILITY_COLOURS[flag], label=f"{'stable' if flag else 'unstable'} ({sel.sum()})")
-    ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3"), ax.tick_params(labelsize=8)
+    pc_axes(ax)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_title(title or "fixed points and transitions\n(line width = probability)", fontsize=10)
-    ax.set_box_aspect(None, zoom=0.8)  # room for the 3-D axis labels inside the figure
     return fig
 
 
@@ -61,6 +60,9 @@ def eigenvalue_spectra(eigenvalues: Mapping[str, np.ndarray], *, radius: float =
     """Eigenvalues of the linearisations at the line-attractor fixed points (Fig. 3e),
     one panel per key: ``eigenvalues[key] (M, n)`` complex. The disc of radius
     ``radius`` around 1 is drawn; the title counts eigenvalues in it per point."""
+    eigenvalues = {k: v for k, v in eigenvalues.items() if np.asarray(v).size}
+    if not eigenvalues:
+        raise NothingToDraw("no fixed points of a line attractor among the analysed networks")
     fig, axes = figure(len(eigenvalues), width=3.2, height=3.2)
     theta = np.linspace(0, 2 * np.pi, 400)
     for ax, (key, values) in zip(axes, eigenvalues.items()):
@@ -79,11 +81,11 @@ def mode_zeroing(curves: Mapping[str, np.ndarray]) -> Figure:
     """Integration of a unit input pulse keeping the top-k modes (Fig. 3f):
     ``curves[key] (items, n + 1)`` (entry k = readout with k modes kept; the last is
     the full linearisation), shown normalised by the full value, mean ± s.d."""
+    curves = {k: np.asarray(v, np.float64) for k, v in curves.items() if len(v)}
+    if not curves:
+        raise NothingToDraw("no fixed points of a line attractor among the analysed networks")
     fig, (ax,) = figure(1, width=4.6)
     for key, data in curves.items():
-        data = np.asarray(data, np.float64)
-        if not len(data):
-            continue
         full = data[:, -1:]
         normalised = data / np.where(np.abs(full) > 1e-12, full, 1.0)
         k = np.arange(data.shape[1])

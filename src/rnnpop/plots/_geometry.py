@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, sort_key
+from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, pc_axes, sort_key
 
 
 def pca(states: np.ndarray, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -52,9 +52,7 @@ def trajectories(states: Mapping[str, np.ndarray], *, trial_values: np.ndarray |
                            edgecolors=STABILITY_COLOURS[flag], label="stable" if flag else "unstable")
             ax.legend(loc="upper left", fontsize=8, frameon=False)
         ax.set_title(key, color=colour(key))
-        ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2"), ax.set_zlabel("PC 3")
-        ax.set_box_aspect(None, zoom=0.8)  # room for the 3-D axis labels inside the figure
-        ax.tick_params(labelsize=8)
+        pc_axes(ax)
     if trial_values is not None:
         from matplotlib import colormaps
         from matplotlib.cm import ScalarMappable
@@ -130,7 +128,9 @@ def population_maps(embedding: np.ndarray, labels: pd.DataFrame, *, metric: str)
              ((labels.cell == "vanilla").to_numpy(), "activation", "vanilla networks by activation")]
     kinds = [len(set(labels[by].to_numpy()[sel])) for sel, by, _ in views]
     drawn = [v for v, k in zip(views, kinds) if k >= 2]
-    left_out = [f"{what} ({k} {by} in this study)" for (_, by, what), k in zip(views, kinds) if k < 2]
+    left_out = [f"{what} ({k} {by} among the analysed networks)" for (_, by, what), k in zip(views, kinds) if k < 2]
+    if not len(labels):
+        raise NothingToDraw("no analysed networks")
     if not drawn:
         raise NothingToDraw("neither of the paper's views has two groups to compare: " + "; ".join(left_out))
     fig, axes = figure(len(drawn))

@@ -37,6 +37,14 @@ def note(fig, text: str) -> None:
     fig.supxlabel(text, fontsize=8, color="#555555")
 
 
+def pc_axes(ax) -> None:
+    """Label a 3-D axes as principal components, without tick labels (PC units are
+    arbitrary; their numbers would crowd the axis names)."""
+    ax.set_xlabel("PC 1", labelpad=-8), ax.set_ylabel("PC 2", labelpad=-8), ax.set_zlabel("PC 3", labelpad=-8)
+    ax.set_xticklabels([]), ax.set_yticklabels([]), ax.set_zticklabels([])
+    ax.set_box_aspect(None, zoom=0.85)
+
+
 def sort_key(cell: str, activation: str) -> tuple[int, int]:
     return (CELL_ORDER.index(cell) if cell in CELL_ORDER else len(CELL_ORDER),
             ACTIVATION_ORDER.index(activation) if activation in ACTIVATION_ORDER else len(ACTIVATION_ORDER))

@@ -179,9 +179,9 @@ def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> lis
             eigenvalues[cell] = arrays["eigenvalues"]
             curves[cell] = arrays.get("mode_zeroing", np.zeros((0, 1)))
         if eigenvalues:
-            out.append(Figure("Eigenvalues", "Eigenvalues of the linearisation at the line attractors' fixed points "
-                              "(Fig. 3e); red circle: within 0.05 of 1.", plots.eigenvalue_spectra(eigenvalues)))
-            out.append(Figure("Mode zeroing", "Readout of a unit pulse on the cued input integrated by the "
-                              "linearisation keeping the k slowest modes, relative to all modes (Fig. 3f).",
-                              plots.mode_zeroing(curves)))
+            out.append(drawn("Eigenvalues", "Eigenvalues of the linearisation at the line attractors' fixed points "
+                             "(Fig. 3e); red circle: within 0.05 of 1.", lambda: plots.eigenvalue_spectra(eigenvalues)))
+            out.append(drawn("Mode zeroing", "Readout of a unit pulse on the cued input integrated by the "
+                             "linearisation keeping the k slowest modes, relative to all modes (Fig. 3f).",
+                             lambda: plots.mode_zeroing(curves)))
     return out

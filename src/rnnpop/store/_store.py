@@ -14,20 +14,20 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import equinox as eqx
 import numpy as np
 import pandas as pd
 import tomli_w
-import zarr
 
-from ..models import Network
 from ..studyfile import GroupPlan, Study, StudyError, parse_study
-from ..train import GroupResult, network_skeleton
-from ._hardware import hardware
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
+from ._hardware import hardware
 from ._layout import Layout
-from ._weights import load_networks, save_networks
+
+if TYPE_CHECKING:
+    from ..models import Network
+    from ..train import GroupResult
 
 STUDY_FILE = "study.toml"
 
@@ -57,6 +57,10 @@ class RunStore(Layout):
 
     def write_group(self, plan: GroupPlan, result: GroupResult, table: pd.DataFrame) -> None:
         """Atomically write a trained group (replacing an incomplete or corrupt one)."""
+        import zarr
+
+        from ._weights import save_networks
+
         table = table.copy()
         for column, value in (("group", plan.group_id), ("task", plan.task.name), ("cell", plan.spec.cell),
                               ("activation", plan.spec.activation), ("units", plan.spec.n_units)):
@@ -86,6 +90,9 @@ class RunStore(Layout):
 
     def networks(self, group_id: str, which: str = "trained") -> Network:
         """The stacked networks (``which`` = 'trained' | 'untrained') of a complete group."""
+        from ..train import network_skeleton
+        from ._weights import load_networks
+
         if which not in ("trained", "untrained"):
             raise ValueError(f"which must be 'trained' or 'untrained', got {which!r}")
         plan = self.plan(group_id)
@@ -96,6 +103,8 @@ class RunStore(Layout):
 
     def curves(self, group_id: str) -> np.ndarray:
         """Loss curves ``(n_networks, n_log_steps)``; step k covers iterations ``[k, k+1)·log_every``."""
+        import zarr
+
         return np.asarray(zarr.open_array(str(self.unit_dir(group_id) / "curves.zarr"), mode="r")[:])
 
     def plan(self, group_id: str) -> GroupPlan:

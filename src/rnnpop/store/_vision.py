@@ -19,18 +19,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import equinox as eqx
-import jax
 import numpy as np
 import pandas as pd
-import zarr
-from safetensors.numpy import load_file, save_file
 
 from ..studyfile import ModelPlan, VisionStudy
 from ._atomic import atomic_directory, is_complete, read_manifest, verify
-from ._layout import Layout
 from ._hardware import hardware
-from ._weights import flatten, unflatten
+from ._layout import Layout
 
 STATES = ("trained", "untrained")
 
@@ -72,6 +67,11 @@ class VisionStore(Layout):
     def write_model(self, plan: ModelPlan, trained, untrained, history: pd.DataFrame, heldout: HeldOut,
                     seconds: float) -> None:
         """Atomically write one trained network with its held-out responses."""
+        import zarr
+        from safetensors.numpy import save_file
+
+        from ._weights import flatten
+
         info = {"model": plan.model_id, "seconds": seconds, "n_classes": int(heldout.readout.shape[1]),
                 "categories": list(heldout.categories), "hardware": hardware()}
         with atomic_directory(self.unit_dir(plan.model_id), info) as tmp:
@@ -98,6 +98,8 @@ class VisionStore(Layout):
 
     def heldout(self, model_id: str) -> HeldOut:
         """The held-out responses of a complete model (checksums verified)."""
+        import zarr
+
         verify(self.unit_dir(model_id))
         group = zarr.open_group(str(self.unit_dir(model_id) / "heldout.zarr"), mode="r")
         return HeldOut(*(np.asarray(group[k][...]) for k in ("labels", "predictions", "pooled", "readout")),
@@ -105,7 +107,12 @@ class VisionStore(Layout):
 
     def network(self, model_id: str, which: str = "trained"):
         """The :class:`rnnpop.vision.BLT` of a complete model (``which`` = 'trained' | 'untrained')."""
+        import equinox as eqx
+        import jax
+        from safetensors.numpy import load_file
+
         from ..vision import BLT
+        from ._weights import unflatten
 
         if which not in ("trained", "untrained"):
             raise ValueError(f"which must be 'trained' or 'untrained', got {which!r}")
