@@ -317,6 +317,35 @@ def demo(store: Path = typer.Option(Path("runs/demo"), help="Run directory.")):
     _run(study, store)
 
 
+@app.command("import")
+def import_(paths: list[Path] = typer.Argument(..., help="Weight files (.pt/.pth state dicts, .npz from rnnpop) "
+                                                 "or folders of them."),
+            task: str = typer.Option(..., help="flipflop | sine | context: the task the networks were trained on."),
+            store: Path = typer.Option(..., help="A new run directory."),
+            label: str = typer.Option("net", help="Name of the population (groups: <label>-<cell>-<act>-<units>)."),
+            group_by: str = typer.Option("shape", help="shape: one group per cell/activation/width; "
+                                         "folder: one group per folder (its name is the label)."),
+            readout_prefix: Optional[str] = typer.Option(None, help="Prefix of the readout nn.Linear's keys "
+                                                         "(e.g. 'head.'); none: outputs = hidden state."),
+            rnn_prefix: Optional[str] = typer.Option(None, help="Prefix of the recurrent layer's keys when a "
+                                                     "file has several."),
+            activation: Optional[str] = typer.Option(None, help="tanh | relu: an nn.RNN's nonlinearity (its state "
+                                                     "dict does not record it)."),
+            n_time: Optional[int] = typer.Option(None, help="The task's trial length, if not rnnpop's default.")):
+    """Import networks trained elsewhere as a run store; then `rnnpop analyse` and `rnnpop report`."""
+    from .interop._files import import_files
+
+    with _guarded("nothing (the import writes only when every file is valid)"):
+        try:
+            root = import_files(paths, task=task, store=store, label=label, group_by=group_by,
+                                readout_prefix=readout_prefix, rnn_prefix=rnn_prefix, activation=activation,
+                                n_time=n_time)
+        except ValueError as err:
+            _fail(str(err))
+    console.print(f"imported into {root}; next: rnnpop analyse {root} && rnnpop report {root}")
+    _print_status(root)
+
+
 def _print_status(root: Path) -> None:
     from .store import open_store
     from .studies import corrupt_analyses, kind_of

@@ -142,4 +142,30 @@ class LSTM(_GatedCell):
         return jnp.concatenate([h, c])
 
 
-CELLS: dict[str, type[_GatedCell]] = {"vanilla": Vanilla, "ugrnn": UGRNN, "gru": GRU, "lstm": LSTM}
+class TorchGRU(_GatedCell):
+    """PyTorch's GRU (``torch.nn.GRU``): the reset gate applied *after* the recurrent matrix.
+
+    ``r = σ(W_rh h + W_rx x + b_r)``, ``z = σ(W_zh h + W_zx x + b_z)``,
+    ``c = φ(W_cx x + b_c + r ⊙ (W_ch h + b_ch))``, ``h' = z ⊙ h + (1 − z) ⊙ c``.
+    Block order in the stacked weights: (r, z, c), as PyTorch's; ``b`` holds the summed
+    input and recurrent biases of r and z and the input bias of c, ``b_hc`` the recurrent
+    bias of c (inside the reset). Not Cho et al.'s GRU (``"gru"``): a different function.
+    """
+
+    b_hc: jax.Array  # (n,)
+    n_blocks: ClassVar[int] = 3
+
+    def __init__(self, n_inputs: int, n_units: int, activation: str = "tanh", *, key: jax.Array):
+        super().__init__(n_inputs, n_units, activation, key=key)
+        self.b_hc = jnp.zeros((n_units,), jnp.float32)
+
+    def recur(self, xp: jax.Array, h: jax.Array) -> jax.Array:
+        n = self.n_units
+        rz = self.w_h[: 2 * n] @ h + xp[: 2 * n]
+        r, z = jax.nn.sigmoid(rz[:n]), jax.nn.sigmoid(rz[n:])
+        c = self.phi(xp[2 * n:] + r * (self.w_h[2 * n:] @ h + self.b_hc))
+        return z * h + (1.0 - z) * c
+
+
+CELLS: dict[str, type[_GatedCell]] = {"vanilla": Vanilla, "ugrnn": UGRNN, "gru": GRU, "lstm": LSTM,
+                                      "gru_torch": TorchGRU}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-CELL_COLOURS = {"vanilla": "#4477AA", "ugrnn": "#EE6677", "gru": "#228833", "lstm": "#CCBB44"}
+CELL_COLOURS = {"vanilla": "#4477AA", "ugrnn": "#EE6677", "gru": "#228833", "lstm": "#CCBB44",
+                "gru_torch": "#994F00"}
 ACTIVATION_COLOURS = {"tanh": "#AA3377", "relu": "#66CCEE"}
 STABILITY_COLOURS = {True: "#222222", False: "#EE7733"}
 CELL_ORDER = tuple(CELL_COLOURS)

@@ -100,7 +100,7 @@ def build_report(store, path: str | Path | None = None) -> Path:
         population=html_table(population), findings=html_table(findings),
         set_aside=html_table(_set_aside(store, table)), sections=sections,
         budget={"iterations": study.train.n_iterations, "batch": study.train.batch_size,
-                "search": study.n_search, "seeds": study.n_seeds},
+                "search": study.n_search, "seeds": study.n_seeds} if study.kind == "universality" else None,
     )
 
 

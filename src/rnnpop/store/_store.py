@@ -39,14 +39,13 @@ class RunStore(Layout):
     root: Path
     study: Study
     WORK = "groups"
-    KIND = "universality"
 
     @classmethod
     def open(cls, root: str | Path, study: Study | None = None) -> "RunStore":
         """Open ``root``; with ``study``, create it or check it was made from that study."""
         root = Path(root)
         stored = open_study(root, study, cls.WORK)
-        if not isinstance(stored, Study):
+        if stored.kind not in ("universality", "imported"):
             raise StudyError(f"{root} holds a {type(stored).__name__}, not a universality study; "
                              "open it with rnnpop.store.open_store")
         return cls(root, stored)
@@ -162,7 +161,7 @@ def open_store(root: str | Path, study=None):
     from ._vision import VisionStore
 
     root = Path(root)
-    stores = {cls.KIND: cls for cls in (RunStore, VisionStore)}
+    stores = {"universality": RunStore, "imported": RunStore, "vision": VisionStore}
     study = open_study(root, study, stores[study.kind].WORK if study is not None else None)
     return stores[study.kind](root, study)
 

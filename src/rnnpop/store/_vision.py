@@ -50,7 +50,6 @@ class VisionStore(Layout):
     root: Path
     study: VisionStudy
     WORK = "models"
-    KIND = "vision"
 
     def is_complete(self, model_id: str) -> bool:
         return is_complete(self.unit_dir(model_id))

@@ -70,6 +70,9 @@ def duration(seconds: float) -> str:
 
 def estimate(study) -> Cost:
     """The cost of running ``study`` from an empty store."""
+    if study.kind == "imported":
+        rows = [{"group": p.group_id, "networks": p.n_networks} for p in study.groups()]
+        return Cost(pd.DataFrame(rows).assign(**{"network-iterations": 0}), 0.0, 0, 0.0)
     if study.kind != "universality":
         rows = [{"network": u.unit_id, "epochs": study.train.epochs, "images": study.data.n_train}
                 for u in study.units_of_work()] if study.data.source == "standin" else [

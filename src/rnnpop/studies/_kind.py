@@ -77,10 +77,10 @@ class UntrainedUnitsError(RuntimeError):
 
 def kind_of(study) -> StudyKind:
     """The :class:`StudyKind` of a study (or of a store's study)."""
-    from ._universality import UNIVERSALITY
+    from ._universality import IMPORTED, UNIVERSALITY
     from ._vision import VISION
 
-    kinds = {k.name: k for k in (UNIVERSALITY, VISION)}
+    kinds = {k.name: k for k in (UNIVERSALITY, VISION, IMPORTED)}
     return kinds[getattr(study, "study", study).kind]
 
 

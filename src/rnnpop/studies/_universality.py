@@ -3,6 +3,8 @@ probe states and fixed points, per task the similarity and topology comparisons.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from ._kind import Stage, StudyKind
@@ -86,3 +88,15 @@ UNIVERSALITY = StudyKind(
     status=_status,
     report=_report,
 )
+
+
+def _nothing_to_train(study, root, **_callbacks):
+    """An imported population is complete when imported: make sure the store is there."""
+    from ..store import open_store
+
+    return open_store(root, study)
+
+
+IMPORTED = dataclasses.replace(UNIVERSALITY, name="imported", train=_nothing_to_train, train_unit=None)
+"""Networks trained elsewhere (:func:`rnnpop.interop.import_population`): the universality
+study's stages, status and report, nothing to train."""

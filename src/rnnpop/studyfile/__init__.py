@@ -1,6 +1,8 @@
 """The study file: parsed and validated once, before any work starts."""
 
 from ._schema import StudyError as StudyError
+from ._imported import ImportedPlan as ImportedPlan
+from ._imported import ImportedStudy as ImportedStudy
 from ._study import AnalysisSettings as AnalysisSettings
 from ._study import ClusterSettings as ClusterSettings
 from ._study import GroupPlan as GroupPlan

@@ -15,7 +15,7 @@ from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, no
                       positive_int, unknown_value)
 
 _TOP = ["kind", "name", "seed", "grid", "search", "train", "tasks", "analysis", "cluster"]
-KINDS = ("universality", "vision")
+KINDS = ("universality", "vision", "imported")
 _CLUSTER = ["kind", "queue", "account", "cores", "processes", "memory", "gpus", "walltime", "jobs",
             "job_directives", "prologue", "log_directory"]
 _ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "lstm_state", "max_relative_loss",
@@ -188,6 +188,10 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
         raise unknown_value("kind", kind, KINDS)
     if kind == "vision":
         return parse_vision_study(data, base=base)
+    if kind == "imported":
+        from ._imported import parse_imported_study
+
+        return parse_imported_study(data)
     check_keys(data, _TOP, "")
     name = data.get("name", "study")
     if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
@@ -215,10 +219,14 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
     )
 
 
+PAPER_CELLS = ("vanilla", "ugrnn", "gru", "lstm")
+"""The paper's four cells: the default grid (``gru_torch``, PyTorch's GRU, is there for imports)."""
+
+
 def _configurations(grid: dict) -> tuple[tuple[str, str], ...]:
     """``grid.configurations`` ("cell-activation" names), or every cell × activation."""
     if "configurations" not in grid:
-        cells = choice_list(grid.get("cells", list(CELLS)), "grid.cells", list(CELLS))
+        cells = choice_list(grid.get("cells", list(PAPER_CELLS)), "grid.cells", list(CELLS))
         activations = choice_list(grid.get("activations", list(ACTIVATIONS)), "grid.activations", list(ACTIVATIONS))
         return tuple((c, a) for c in cells for a in activations)
     allowed = [f"{c}-{a}" for c in CELLS for a in ACTIVATIONS]

@@ -1,0 +1,64 @@
+"""``rnnpop import``: weight files on disk → groups → :func:`import_population`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUFFIXES = (".pt", ".pth", ".npz")
+
+
+def _files(paths) -> list[Path]:
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES)
+        elif path.is_file():
+            if path.suffix not in SUFFIXES:
+                raise ValueError(f"{path}: not a weight file; rnnpop reads {list(SUFFIXES)}")
+            found.append(path)
+        else:
+            raise ValueError(f"{path}: no such file or folder")
+    if not found:
+        raise ValueError(f"no weight files ({', '.join(SUFFIXES)}) in {[str(p) for p in paths]}")
+    return found
+
+
+def import_files(paths, *, task: str, store, label: str = "net", group_by: str = "shape",
+                 readout_prefix: str | None = None, rnn_prefix: str | None = None,
+                 activation: str | None = None, n_time: int | None = None) -> Path:
+    """Read every file (all before writing anything), group the networks and write the
+    store; returns its path. Errors name the file and what is wrong with it."""
+    from ..tasks import make_task
+    from ._npz import from_npz
+    from ._population import import_population
+    from ._torch import load_torch
+
+    if group_by not in ("shape", "folder"):
+        raise ValueError(f"--group-by must be 'shape' or 'folder', got {group_by!r}")
+    try:
+        the_task = make_task(task, **({"n_time": n_time} if n_time else {}))
+    except ValueError as err:
+        raise ValueError(f"--task: {err}") from None
+    groups: dict[str, list] = {}
+    for path in _files(paths):
+        try:
+            if path.suffix == ".npz":
+                net = from_npz(path)
+            else:
+                options = {"readout_prefix": readout_prefix, "activation": activation}
+                if rnn_prefix is not None:
+                    options["rnn_prefix"] = rnn_prefix
+                net = load_torch(path, **options)
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise ValueError(f"{path}: {err}") from None
+        key = (path.parent.name if group_by == "folder" else
+               f"{label}-{_cell_name(net)}-{net.cell.activation}-{net.cell.n_units}")
+        groups.setdefault(key, []).append(net)
+    import_population(Path(store), groups, the_task, name=Path(store).name or label)
+    return Path(store)
+
+
+def _cell_name(net) -> str:
+    from ..models._cells import CELLS
+
+    return next(k for k, v in CELLS.items() if type(net.cell) is v)
