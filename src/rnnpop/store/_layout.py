@@ -92,3 +92,11 @@ class Layout:
     def exclusive(self, name: str):
         """One process at a time on analysis work ``name`` (others wait)."""
         return exclusive(self.analysis_dir, name)
+
+
+def layout_markdown() -> str:
+    """The run directory's layout as Markdown (for the documentation): this module's
+    description and every stage's path."""
+    rows = [f"| `{name}` | `analysis/{pattern}/` |" for name, pattern in STAGE_PATHS.items()]
+    return "\n".join(["```", __doc__.split("Layout (both study kinds)::")[1].split("Stage paths")[0].strip("\n"),
+                      "```", "", "| stage | directory |", "|---|---|", *rows])
