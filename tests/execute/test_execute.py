@@ -13,7 +13,8 @@ from distributed import get_task_stream
 from safetensors.numpy import load_file
 
 from rnnpop.execute import execute_study, open_client, slurm_cluster
-from rnnpop.store import claim, drop_stale_claim, load
+from rnnpop.store import load
+from rnnpop.store._claims import claim, drop_stale_claim
 from rnnpop.studies import run_study
 from rnnpop.studyfile import StudyError, parse_study
 

@@ -13,7 +13,7 @@ import tomli_w
 from rnnpop.store import RunStore, load
 from rnnpop.studies import run_study
 from rnnpop.studyfile import StudyError, parse_study
-from rnnpop.train import masked_mse
+from rnnpop.train._population import masked_mse
 
 STUDY = {
     "name": "tiny", "seed": 2,

@@ -23,7 +23,8 @@ import zarr
 
 from ..dynamics import (FixedPoints, count_near_one, find_population_fixed_points, mode_zeroing_integration,
                         oscillation_frequency, readout_order, slow_q, transition_graph)
-from ..store import RunStore, atomic_directory, is_complete, verify
+from ..store import RunStore
+from ..store._atomic import atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from .._progress import Progress
 from ._stage import group_states

@@ -20,7 +20,8 @@ import xarray as xr
 
 from .._progress import Progress
 from ..similarity import pairwise
-from ..store import RunStore, atomic_directory, is_complete, verify
+from ..store import RunStore
+from ..store._atomic import atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
 from ._embedding import mds
 from ._inclusion import included_networks

@@ -23,7 +23,8 @@ import pandas as pd
 import xarray as xr
 
 from ..dynamics import graph_distance, matched_graph_distance, nearest_neighbour_graph, snap
-from ..store import RunStore, atomic_directory, is_complete, verify
+from ..store import RunStore
+from ..store._atomic import atomic_directory, is_complete, verify
 from ._dynamics_stage import load_dynamics
 from ._embedding import mds
 from ._stage import network_label

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._progress import Progress
-from ..store import VisionStore, atomic_directory, is_complete, read_manifest
+from ..store import VisionStore
+from ..store._atomic import atomic_directory, is_complete, read_manifest
 from ._findings import Finding
 
 

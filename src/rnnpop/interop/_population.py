@@ -45,13 +45,14 @@ def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]],
     shapes, a network whose inputs or outputs do not fit the task, a store that exists.
     ``analysis``: the ``[analysis]`` settings of a study file. Returns the :class:`RunStore`.
     """
-    from ..store import RunStore
+    from ..store import RunStore, is_run_store
     from ..studyfile import parse_study
-    from ..train import GroupSpec, TrainConfig, constant_baseline, derive_seed, init_networks
+    from ..train import GroupSpec, TrainConfig, constant_baseline, init_networks
+    from ..train._hyper import derive_seed
     from ..train._population import masked_mse, validation_batch
 
     root = Path(root)
-    if (root / "study.toml").exists():
+    if is_run_store(root):
         raise FileExistsError(f"{root} is already a run store; import into a new directory")
     if not groups:
         raise ValueError("groups: give at least one label with its networks")

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import inclusion, load_topology, study_findings
-from ..store import RunStore, read_manifest
+from ..store import RunStore
+from ..store._atomic import read_manifest
 from ._common import hardware_line, html_table, figure_items, write_html
 from ._figures import task_figures
 

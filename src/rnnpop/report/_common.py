@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..store import hardware
+from ..store._hardware import hardware
 
 DPI = 192
 """Rendered at twice the displayed density: sharp on any screen (displayed at 96 px/inch)."""

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .. import plots
 from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity, task_analyses
-from ..store import RunStore, is_complete
+from ..store import RunStore
+from ..store._atomic import is_complete
 
 
 @dataclasses.dataclass(frozen=True)

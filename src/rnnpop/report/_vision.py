@@ -10,7 +10,8 @@ import pandas as pd
 
 from .. import plots
 from ..analysis import load_vision_summary, vision_findings
-from ..store import VisionStore, read_manifest
+from ..store import VisionStore
+from ..store._atomic import read_manifest
 from ._common import hardware_line, html_table, figure_items, write_html
 from ._figures import Figure
 

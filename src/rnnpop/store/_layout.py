@@ -64,7 +64,7 @@ class Layout:
             raise KeyError(f"unknown analysis stage {name!r}; stages: {sorted(STAGE_PATHS)}")
         pattern = STAGE_PATHS[name]
         if ("{key}" in pattern) != (key is not None):
-            raise ValueError(f"stage {name!r} {'needs' if '{key}' in pattern else 'takes no'} a key")
+            raise ValueError(f"stage {name!r} " + ("needs a key" if "{key}" in pattern else "takes no key"))
         return self.analysis_dir / pattern.format(key=key)
 
     def stage_done(self, name: str, key: str | None = None) -> bool:

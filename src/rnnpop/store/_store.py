@@ -89,7 +89,7 @@ class RunStore(Layout):
 
     def networks(self, group_id: str, which: str = "trained") -> Network:
         """The stacked networks (``which`` = 'trained' | 'untrained') of a complete group."""
-        from ..train import network_skeleton
+        from ..train._population import network_skeleton
         from ._weights import load_networks
 
         if which not in ("trained", "untrained"):
@@ -153,6 +153,11 @@ def _difference(a: dict, b: dict, where: str = "") -> str:
         elif a.get(key) != b.get(key):
             return f"{path}: stored {a.get(key)!r}, given {b.get(key)!r}"
     return ""
+
+
+def is_run_store(root: str | Path) -> bool:
+    """Whether ``root`` holds a run store (a resolved study file)."""
+    return (Path(root) / STUDY_FILE).is_file()
 
 
 def open_store(root: str | Path, study=None):

@@ -69,7 +69,7 @@ class VisionStore(Layout):
         import zarr
         from safetensors.numpy import save_file
 
-        from ._weights import flatten
+        from .._pytree_io import flatten
 
         info = {"model": plan.model_id, "seconds": seconds, "n_classes": int(heldout.readout.shape[1]),
                 "categories": list(heldout.categories), "hardware": hardware()}
@@ -111,7 +111,7 @@ class VisionStore(Layout):
         from safetensors.numpy import load_file
 
         from ..vision import BLT
-        from ._weights import unflatten
+        from .._pytree_io import unflatten
 
         if which not in ("trained", "untrained"):
             raise ValueError(f"which must be 'trained' or 'untrained', got {which!r}")

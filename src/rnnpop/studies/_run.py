@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from .._progress import Progress
-from ..store import CorruptGroupError, RunStore, read_manifest, verify
+from ..store import CorruptGroupError, RunStore
+from ..store._atomic import read_manifest, verify
 from ..studyfile import GroupPlan, Study
 from ..train import SearchPlan, search_and_train
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..store import CorruptGroupError, read_manifest, verify
+from ..store import CorruptGroupError
+from ..store._atomic import read_manifest, verify
 
 
 def unit_state(store, unit_id: str) -> str:

@@ -11,7 +11,8 @@ import jax
 import numpy as np
 
 from .._progress import Progress
-from ..store import CorruptGroupError, HeldOut, VisionStore, open_store, read_manifest, verify
+from ..store import CorruptGroupError, HeldOut, VisionStore, open_store
+from ..store._atomic import read_manifest, verify
 from ..studyfile import ModelPlan, StudyError, VisionStudy
 from ._run import _for_unit
 

@@ -74,7 +74,7 @@ def fit(net: BLT, images, *, epochs: int, batch_size: int, learning_rate: float,
 
 
 def _save_checkpoint(path: Path, net: BLT, opt_state, rows: list[dict]) -> None:
-    from ..store._weights import flatten
+    from .._pytree_io import flatten
 
     tensors = {**flatten(net, "net/"), **flatten(opt_state, "opt/")}
     tmp = path.with_name(path.name + ".tmp")
@@ -83,7 +83,7 @@ def _save_checkpoint(path: Path, net: BLT, opt_state, rows: list[dict]) -> None:
 
 
 def _load_checkpoint(path: Path, net: BLT, opt_state):
-    from ..store._weights import unflatten
+    from .._pytree_io import unflatten
 
     with safe_open(str(path), framework="numpy") as f:
         rows = json.loads(f.metadata()["history"])
