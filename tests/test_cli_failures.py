@@ -82,12 +82,12 @@ def test_analyse_with_a_group_untrained_names_it_and_what_to_do(tmp_path):
 
 
 def test_ctrl_c_in_analyse_exits_130_and_says_how_to_resume(trained, monkeypatch):
-    from rnnpop.studies import _kind
+    import rnnpop.studies
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_kind, "analyse", interrupted)
+    monkeypatch.setattr(rnnpop.studies, "analyse", interrupted)
     result = runner.invoke(app, ["analyse", str(trained)])
     assert result.exit_code == 130 and "resume" in one_line(result)
 

@@ -18,7 +18,7 @@ def _is_leaf_array(x) -> bool:
     return eqx.is_array(x) or isinstance(x, jax.ShapeDtypeStruct)
 
 
-def unflatten(skeleton, arrays: dict[str, np.ndarray], prefix: str)
+def unflatten(skeleton, arrays: dict[str, np.ndarray], prefix: str):
     """Fill ``skeleton``'s array leaves (arrays or shape structs) from :func:`flatten`'s output."""
     params, static = eqx.partition(skeleton, _is_leaf_array)
     paths, treedef = jax.tree_util.tree_flatten_with_path(params)

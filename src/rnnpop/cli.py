@@ -68,7 +68,9 @@ def _bar_per_step(bars: Progress, rate_unit: str = "", per_step: float = 1.0):
 
 
 def _fail(message: str, code: int = 2):
-    console.print(f"[red]error:[/] {message}")
+    from rich.markup import escape
+
+    console.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -357,14 +359,21 @@ def _print_status(root: Path) -> None:
     for column in rows.columns:
         out.add_column(str(column), no_wrap=column != "state")
     colours = {"done": "green", "todo": "yellow"}
+    reasons = []
     for row in rows.itertuples(index=False):
-        state = row.state
+        state, _, why = row.state.partition(": ")
+        if why:
+            reasons.append((row[0], why))
         cells = [f"[{colours.get(state, 'red')}]{state}[/]" if c == "state" else str(v)
                  for c, v in zip(rows.columns, row)]
         out.add_row(*cells)
     Console().print(out)
+    from rich.markup import escape
+
+    for unit, why in reasons:
+        console.print(f"[red]corrupt[/] {escape(unit)}: {escape(why)}; the next `rnnpop run` trains it again")
     for line in corrupt_analyses(store):
-        console.print(f"[red]corrupt analysis[/] {line}; `rnnpop analyse {root}` computes it again")
+        console.print(f"[red]corrupt analysis[/] {escape(line)}; `rnnpop analyse {root}` computes it again")
 
 
 def main() -> None:

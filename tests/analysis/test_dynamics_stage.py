@@ -97,15 +97,15 @@ def test_sine_and_context_summaries_have_one_row_per_network_and_condition(tmp_p
     context = context_integration(store)
     assert len(context) == 2 * 2 and context.n_points.min() >= 1
     assert np.isfinite(context.full_integral).all()
-    from rnnpop.analysis import line_topology
+    from rnnpop.analysis import task_analyses
 
-    for task, n_items in (("context", 2 * 2), ("sine", 2)):
-        table, distances = line_topology(store, task)
+    for task, n_items in (("context", 2 * 2), ("sine", 2)):  # context: per network and context
+        table, distances = task_analyses(task).topology(store)
         assert len(table) == n_items and distances["matched"].shape == (n_items, n_items)
         assert np.all(np.diag(distances["matched"].values) == 0)
     analyse_topology(store)
     for task in ("sine", "context"):
-        assert (store.root / "analysis" / f"topology-{task}" / "distances.zarr").is_dir()
+        assert (store.stage("topology", task) / "distances.zarr").is_dir()
     assert (store.stage("topology", "context") / "per_task.parquet").is_file()
 
 
