@@ -132,7 +132,7 @@ def _rows(kind: str, section: str, keys: list[str], defaults: dict) -> list[str]
         default = values.get(key, "—") if isinstance(values, dict) else "—"
         shown = "—" if isinstance(default, dict) else f"`{_toml(default)}`" if default != "—" else "—"
         rows.append(f"| `{key}` | {_type(default)} | {shown} | {_allowed(kind, section, key, defaults)} | "
-                    f"{DESCRIPTIONS.get(name, '')} |")
+                    f"{DESCRIPTIONS.get(name, '').replace('<', '&lt;').replace('>', '&gt;')} |")
     return rows
 
 
