@@ -70,6 +70,7 @@ def study_findings(store: RunStore) -> pd.DataFrame:
         topology = load_topology(store, task.name)
         findings += geometry_findings(task.name, similarity, minimum)
         findings += topology_findings(task.name, similarity, topology, minimum)
+        findings += dsa_findings(task.name, similarity, topology, minimum)
         if topology is not None:
             findings += task_analyses(task.name).findings(topology, minimum)
         if task_analyses(task.name).untrained_findings and similarity is not None:
@@ -131,6 +132,8 @@ def geometry_findings(task: str, similarity, minimum: int) -> list[Finding]:
     trained = labels.trained.to_numpy(bool)
     out = []
     for metric in data.attrs["metrics"]:
+        if metric == "dsa":  # not a measure of geometry: dsa_findings
+            continue
         D = data[metric].values
         for view in VIEWS:
             s, p, n, ok = _clusters(D[np.ix_(trained, trained)], labels[trained].reset_index(drop=True), view, minimum)
@@ -141,6 +144,44 @@ def geometry_findings(task: str, similarity, minimum: int) -> list[Finding]:
                                f"silhouette of {view.name}, {metric.upper()} distances",
                                f"{_f(s)} (untrained: {_f(su)})", f"{_p(p)} (untrained: {_p(pu)}); 999 label permutations",
                                n, verdict))
+    return out
+
+
+DSA_QUESTION = ("DSA (Ostrow et al. 2023; not in the paper): do the dynamics, compared directly, cluster by "
+                "{label}, and where does DSA sit between geometry (SVCCA) and topology?")
+
+
+def dsa_findings(task: str, similarity, topology, minimum: int) -> list[Finding]:
+    """Per view: the silhouette of the DSA distances with its label-permutation p (the
+    untrained networks as control) — descriptive, no claim of the paper to agree with —
+    and the silhouettes of SVCCA, DSA and topology distances on the same view side by side."""
+    if similarity is None or "dsa" not in similarity.data.attrs["metrics"]:
+        return []
+    data, labels = similarity.data, similarity.labels
+    trained = labels.trained.to_numpy(bool)
+    tl = labels[trained].reset_index(drop=True)
+    out = []
+    for view in VIEWS:
+        question = DSA_QUESTION.format(label=view.label)
+        D = data["dsa"].values
+        s, p, n, ok = _clusters(D[np.ix_(trained, trained)], tl, view, minimum)
+        su = (_clusters(D[np.ix_(~trained, ~trained)], labels[~trained].reset_index(drop=True), view, minimum)[0]
+              if (~trained).any() else np.nan)
+        verdict = NOT_TESTABLE if not ok else "clusters" if s > 0 and p < ALPHA else "does not cluster"
+        out.append(Finding(task, question, f"silhouette of {view.name}, DSA distances",
+                           f"{_f(s)} (untrained: {_f(su)})", f"{_p(p)}; 999 label permutations", n, verdict))
+        sides = {"SVCCA": _clusters(data["svcca"].values[np.ix_(trained, trained)], tl, view, minimum)[0]
+                 if "svcca" in data else np.nan, "DSA": s}
+        if topology is not None:
+            sides["topology"] = _clusters(topology.distances["matched"].values, topology.networks, view, minimum)[0]
+        finite = {k: v for k, v in sides.items() if np.isfinite(v)}
+        order = " > ".join(f"{k} {_f(v)}" for k, v in sorted(finite.items(), key=lambda kv: -kv[1]))
+        between = (len(finite) == 3 and min(finite["SVCCA"], finite["topology"]) <= finite["DSA"]
+                   <= max(finite["SVCCA"], finite["topology"]))
+        out.append(Finding(task, question, f"silhouettes of {view.name}: SVCCA, DSA, topology",
+                           order or "n/a", "point estimates (see the rows above for their p)", n,
+                           NOT_TESTABLE if len(finite) < 3 or not ok else
+                           "DSA between" if between else "DSA outside"))
     return out
 
 
@@ -357,6 +398,8 @@ def untrained_findings(data, labels: pd.DataFrame, minimum: int) -> list[Finding
     claim = ("\u201cthe average canonical correlation between trained and untrained networks can be larger than "
              "between trained RNNs with different nonlinearities\u201d (Fig. 4, vanilla relu and tanh)")
     for metric in data.attrs["metrics"]:
+        if metric == "dsa":  # Fig. 4 compares representations (CCA), not dynamics
+            continue
         estimate, low, high, n_relu, n_tanh = untrained_gap(data[metric].values, labels)
         n = f"vanilla relu {n_relu}, vanilla tanh {n_tanh}"
         statistic = (f"{metric.upper()}: mean distance trained relu–untrained relu minus trained relu–trained tanh")

@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from .._progress import Progress
-from ..similarity import pairwise
+from ..similarity import dsa_distances, pairwise
 from ..store import RunStore
 from ..store._atomic import atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
@@ -90,7 +90,7 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
         missing = [g for g in groups if not store.is_complete(g)]
         if missing:
             raise RuntimeError(f"train these groups first (rnnpop run): {missing}")
-        labels, reps = [], []
+        labels, reps, trajectories = [], [], []
         for i, gid in enumerate(groups, 1):
             states = group_states(store, gid, settings)
             plan = store.plan(gid)
@@ -98,14 +98,16 @@ def analyse_similarity(store: RunStore, settings: AnalysisSettings, *, progress:
             for which in ("trained", "untrained") if settings.untrained else ("trained",):
                 for k, network in enumerate(states.network.values):
                     reps.append(states[which].values[k][..., :units].reshape(-1, units))
+                    trajectories.append(states[which].values[k][..., :units])
                     labels.append(network_label(plan, network, trained=which == "trained"))
             if progress:
                 progress(f"{task.name}: representations", i, len(groups))
         columns = ["group", "cell", "activation", "units", "network_id", "trained"]
-        _write_similarity(path, task.name, pd.DataFrame(labels, columns=columns), reps, settings, progress, start)
+        _write_similarity(path, task.name, pd.DataFrame(labels, columns=columns), reps, trajectories, settings,
+                          progress, start)
 
 
-def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, settings, progress,
+def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, trajectories, settings, progress,
                       start: float) -> None:
     variables, attrs = {}, {}
     trained = labels.trained.to_numpy(bool)
@@ -115,7 +117,13 @@ def _write_similarity(path: Path, task: str, labels: pd.DataFrame, reps, setting
                 progress(f"{task}: {metric}", done, total)
 
         # a task whose networks were all set aside still gets its (empty) stage
-        D = pairwise(reps, metric=metric, variance=settings.variance, progress=tick) if reps else np.zeros((0, 0))
+        if not reps:
+            D = np.zeros((0, 0))
+        elif metric == "dsa":  # dynamics compared directly: the probe trajectories, not their states
+            D = dsa_distances(trajectories, n_delays=settings.dsa_delays, rank=settings.dsa_rank,
+                              score=settings.dsa_score, seed=settings.seed, progress=tick)
+        else:
+            D = pairwise(reps, metric=metric, variance=settings.variance, progress=tick)
         variables[metric] = (("network", "network_b"), D)
         embedding, stress = mds(D[np.ix_(trained, trained)], seed=settings.seed)
         variables[f"mds_{metric}"] = (("trained_network", "component"), embedding)

@@ -19,7 +19,8 @@ KINDS = ("universality", "vision", "imported")
 _CLUSTER = ["kind", "queue", "account", "cores", "processes", "memory", "gpus", "walltime", "jobs",
             "job_directives", "prologue", "log_directory"]
 _ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "lstm_state", "max_relative_loss",
-             "min_networks", "dynamics", "n_initial_states", "initial_noise", "q_threshold", "slow_fraction"]
+             "min_networks", "dynamics", "n_initial_states", "initial_noise", "q_threshold", "slow_fraction",
+             "dsa_delays", "dsa_rank", "dsa_score"]
 _GRID = ["tasks", "cells", "activations", "configurations", "units", "l2"]
 LSTM_STATES = ("hidden", "full")
 _SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
@@ -81,7 +82,9 @@ class AnalysisSettings:
     ``benchmarks/fixed_point_recall.py``); a point
     is exact where q <= ``q_threshold`` and slow (kept too, as in the paper) where, at
     its speed, one trial would move the state by at most ``slow_fraction`` of the
-    trajectories' RMS spread."""
+    trajectories' RMS spread. The ``"dsa"`` metric (Dynamical Similarity Analysis) fits
+    each network's probe trajectories with ``dsa_delays`` delays and a rank-``dsa_rank``
+    HAVOK operator and scores pairs with ``dsa_score`` ("angular" or "wasserstein")."""
 
     metrics: tuple[str, ...] = ("svcca", "cka")
     probe_samples: int = 2000
@@ -94,6 +97,9 @@ class AnalysisSettings:
     n_initial_states: int = 512
     initial_noise: float = 1.0
     q_threshold: float = 1e-10
+    dsa_delays: int = 10
+    dsa_rank: int = 20
+    dsa_score: str = "angular"
     slow_fraction: float = 0.05
     seed: int = 0
 
@@ -265,6 +271,14 @@ def _cluster(section: dict) -> ClusterSettings:
         jobs=positive_int(section.get("jobs", 1), "cluster.jobs"), **strings, **lists)
 
 
+def _dsa_score(value) -> str:
+    from ..similarity._dsa import SCORES
+
+    if value not in SCORES:
+        raise unknown_value("analysis.dsa_score", value, SCORES)
+    return value
+
+
 def _analysis(section: dict, seed: int) -> AnalysisSettings:
     from ..similarity import METRICS
 
@@ -277,7 +291,11 @@ def _analysis(section: dict, seed: int) -> AnalysisSettings:
     if lstm_state not in LSTM_STATES:
         raise unknown_value("analysis.lstm_state", lstm_state, LSTM_STATES)
     return AnalysisSettings(
-        metrics=choice_list(section.get("similarity", list(default.metrics)), "analysis.similarity", list(METRICS)),
+        metrics=choice_list(section.get("similarity", list(default.metrics)), "analysis.similarity",
+                            [*METRICS, "dsa"]),
+        dsa_delays=positive_int(section.get("dsa_delays", default.dsa_delays), "analysis.dsa_delays"),
+        dsa_rank=positive_int(section.get("dsa_rank", default.dsa_rank), "analysis.dsa_rank"),
+        dsa_score=_dsa_score(section.get("dsa_score", default.dsa_score)),
         probe_samples=positive_int(section.get("probe_samples", default.probe_samples), "analysis.probe_samples"),
         variance=number(section.get("variance", default.variance), "analysis.variance", low=0.0, low_open=True,
                         high=1.0),

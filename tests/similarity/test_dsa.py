@@ -1,0 +1,98 @@
+"""DSA: the per-network HAVOK operator equals dsa-metric's; the per-pair distance has the
+invariances of a metric over vector fields, matches a brute-force search where one is
+possible, and is never worse than dsa-metric's own optimisation by more than 5e-3 rad."""
+
+import numpy as np
+import pytest
+
+from rnnpop.similarity import dsa_distances, havok_operator, operator_distances
+from rnnpop.similarity._dsa import delay_embedding
+
+
+def rnn_trajectories(seed, n=8, trials=16, T=60, gain=1.2):
+    rng = np.random.default_rng(seed)
+    W = gain * rng.normal(size=(n, n)) / np.sqrt(n)
+    h, out = rng.normal(size=(trials, n)), []
+    for _ in range(T):
+        h = np.tanh(h @ W.T)
+        out.append(h)
+    return np.stack(out, 1)
+
+
+def rotation(n, seed=0):
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _signs(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """The ±1 per singular vector that makes S·ours·S agree best with theirs (greedy)."""
+    signs = np.ones(len(ours))
+    for k in range(len(ours)):
+        flipped = signs.copy()
+        flipped[k] = -1
+        if (np.abs(flipped[:, None] * ours * flipped[None, :] - theirs).sum()
+                < np.abs(signs[:, None] * ours * signs[None, :] - theirs).sum()):
+            signs = flipped
+    return signs
+
+
+def test_rotated_copy_is_at_zero_and_distances_are_symmetric():
+    A = havok_operator(rnn_trajectories(0), n_delays=3, rank=12)
+    Q = rotation(12, 1)
+    others = [havok_operator(rnn_trajectories(s), n_delays=3, rank=12) for s in (2, 3)]
+    D = operator_distances([A, Q @ A @ Q.T, *others])
+    assert D[0, 1] < 1e-4 and np.all(np.diag(D) == 0) and np.array_equal(D, D.T)
+    assert D[0, 2] > 0.1
+    # d(A, X) = d(QAQᵀ, X): the distance sees only the dynamics, not the coordinates
+    assert abs(D[0, 2] - D[1, 2]) < 5e-3 and abs(D[0, 3] - D[1, 3]) < 5e-3
+    # a network whose units are rotated has the same operator up to rotation: distance 0
+    X = rnn_trajectories(0)
+    rotated = X @ rotation(8, 4)
+    assert dsa_distances([X, rotated], n_delays=3, rank=12)[0, 1] < 1e-3
+
+
+def test_two_by_two_matches_a_brute_force_search_over_o2():
+    rng = np.random.default_rng(5)
+    A, B = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+    A, B = A / np.linalg.norm(A), B / np.linalg.norm(B)
+    best = -np.inf
+    for angle in np.linspace(0, 2 * np.pi, 20001):
+        c, s = np.cos(angle), np.sin(angle)
+        for C in (np.array([[c, -s], [s, c]]), np.array([[c, s], [s, -c]])):
+            best = max(best, np.trace(A.T @ C @ B @ C.T))
+    assert operator_distances([A, B])[0, 1] == pytest.approx(np.arccos(best), abs=1e-4)
+
+
+def test_too_short_trajectories_name_the_setting():
+    with pytest.raises(ValueError, match="too short for n_delays=20"):
+        havok_operator(np.zeros((2, 10, 3)), n_delays=20)
+    with pytest.raises(ValueError, match="dsa_rank=50"):
+        havok_operator(rnn_trajectories(0), n_delays=3, rank=50)
+
+
+def test_equal_to_dsa_metric_havok_and_wasserstein_and_no_worse_angular():
+    torch = pytest.importorskip("torch")
+    dsa = pytest.importorskip("DSA")
+    from DSA.dmd import DMD, embed_signal_torch
+
+    X = [rnn_trajectories(s) for s in range(3)]
+    # the embedding and the operator, as dsa-metric computes them
+    np.testing.assert_allclose(delay_embedding(X[0], 4, 2), embed_signal_torch(torch.from_numpy(X[0]), 4, 2).numpy())
+    for data in (X[0], X[0][0]):  # (trials, time, units) and (time, units)
+        model = DMD(torch.from_numpy(data), n_delays=3, rank=10, lamb=0)
+        model.fit()
+        ours, theirs = havok_operator(data, n_delays=3, rank=10), model.A_v.numpy().astype(np.float64)
+        # singular vectors are defined up to sign: compare S A S with the signs that match
+        signs = _signs(ours, theirs)
+        # to 1e-4: dsa-metric mixes float32 into its regression (its identity matrix)
+        np.testing.assert_allclose(signs[:, None] * ours * signs[None, :], theirs, atol=1e-4)
+    data = [torch.from_numpy(x).float() for x in X]
+    torch.manual_seed(0)
+    reference = np.asarray(dsa.DSA(data, n_delays=3, rank=10, score_method="wasserstein").fit_score())
+    np.testing.assert_allclose(dsa_distances(X, n_delays=3, rank=10, score="wasserstein"), reference, atol=1e-5)
+    torch.manual_seed(0)
+    reference = np.asarray(dsa.DSA(data, n_delays=3, rank=10, score_method="angular", iters=1500,
+                                   lr=5e-3).fit_score())
+    ours = dsa_distances(X, n_delays=3, rank=10)
+    upper = np.triu_indices(3, 1)
+    assert np.all(ours[upper] <= reference[upper] + 5e-3), (ours, reference)
