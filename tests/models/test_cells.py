@@ -27,6 +27,12 @@ def numpy_step(cell_name, p, x, h, phi):
         r = sigmoid(wh[n:2 * n] @ h + xp[n:2 * n])
         c = phi(wh[2 * n:] @ (r * h) + xp[2 * n:])
         return z * h + (1 - z) * c
+    if cell_name == "gru_torch":  # torch.nn.GRU's documented equations
+        xp = wx @ x + b
+        r = sigmoid(wh[:n] @ h + xp[:n])
+        z = sigmoid(wh[n:2 * n] @ h + xp[n:2 * n])
+        c = phi(xp[2 * n:] + r * (wh[2 * n:] @ h + np.asarray(p["b_hc"], np.float64)))
+        return z * h + (1 - z) * c
     if cell_name == "lstm":
         hh, cc = h[:n], h[n:]
         pre = wh @ hh + wx @ x + b
@@ -44,9 +50,13 @@ def test_cell_matches_numpy_equations(cell_name, activation, phi):
     rng = np.random.default_rng(0)
     b = rng.normal(size=cell.b.shape).astype(np.float32)  # non-zero, so every bias term counts
     cell = eqx.tree_at(lambda m: m.b, cell, jnp.asarray(b))
+    params = {"w_x": cell.w_x, "w_h": cell.w_h, "b": b}
+    if hasattr(cell, "b_hc"):
+        params["b_hc"] = rng.normal(size=cell.b_hc.shape).astype(np.float32)
+        cell = eqx.tree_at(lambda m: m.b_hc, cell, jnp.asarray(params["b_hc"]))
     h = rng.normal(size=cell.state_size)
     x = rng.normal(size=n_in)
-    expected = numpy_step(cell_name, {"w_x": cell.w_x, "w_h": cell.w_h, "b": b}, x, h, phi)
+    expected = numpy_step(cell_name, params, x, h, phi)
     got = cell(jnp.asarray(x, jnp.float32), jnp.asarray(h, jnp.float32))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert got.shape == (cell.state_size,)

@@ -132,8 +132,19 @@ def _starts(r: int, restarts: int, seed: int) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-@functools.partial(__import__("jax").jit, static_argnums=(3,))
 def _best_alignment(A, B, starts, iters: int, lr: float):
+    """:func:`_alignment` compiled (JAX imported on first use, not with rnnpop.similarity)."""
+    return _compiled()(A, B, starts, iters, lr)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled():
+    import jax
+
+    return jax.jit(_alignment, static_argnums=(3,))
+
+
+def _alignment(A, B, starts, iters: int, lr: float):
     """``min over starts`` of the optimised ``‖A − C B Cᵀ‖``, per pair: ``A, B (P, r, r)``
     of unit norm (the residual is ``2 sin(θ/2)`` of the angle θ the alignment leaves).
 
