@@ -1,7 +1,7 @@
 """DSA: the per-network HAVOK operator equals dsa-metric's; the per-pair distance has the
 invariances of a metric over vector fields, matches a brute-force search where one is
-possible, and agrees with dsa-metric's own optimisation to 1e-2 rad (both are local
-searches of a non-convex problem); the Wasserstein score equals dsa-metric's."""
+possible, and is never more than 1e-2 rad above dsa-metric's own optimisation (both are
+local searches of a non-convex problem); the Wasserstein score equals dsa-metric's."""
 
 import numpy as np
 import pytest
@@ -96,5 +96,7 @@ def test_equal_to_dsa_metric_havok_and_wasserstein_and_no_worse_angular():
                                    lr=5e-3).fit_score())
     ours = dsa_distances(X, n_delays=3, rank=10)
     upper = np.triu_indices(3, 1)
-    # both are local searches of a non-convex problem: equal to within 1e-2 rad, either way
-    assert np.all(np.abs(ours[upper] - reference[upper]) <= 1e-2), (ours, reference)
+    # both minimise over O(r) by local search (non-convex): a lower angle is a better optimum;
+    # rnnpop's is never more than 1e-2 rad above dsa-metric's, here it is lower on average
+    assert np.all(ours[upper] <= reference[upper] + 1e-2), (ours, reference)
+    assert ours[upper].mean() <= reference[upper].mean()
