@@ -78,6 +78,7 @@ def _fail(message: str, code: int = 2):
 def _guarded(done: str):
     """Bad input → exit 2 naming it; a failed write → what is intact; Ctrl-C → exit 130
     and how to resume."""
+    from .store import CorruptGroupError
     from .studies import UntrainedUnitsError
     from .studyfile import StudyError
 
@@ -85,6 +86,8 @@ def _guarded(done: str):
         yield
     except (StudyError, FloatingPointError, UntrainedUnitsError) as err:
         _fail(str(err))
+    except CorruptGroupError as err:
+        _fail(f"{err}; `rnnpop analyse` computes a corrupt analysis again, `rnnpop run` retrains a corrupt unit")
     except FileNotFoundError as err:
         _fail(str(err))
     except OSError as err:

@@ -146,7 +146,7 @@ def load_similarity(store: RunStore, task: str) -> xr.Dataset:
 
 def stored_similarity(store: RunStore, task: str) -> TaskSimilarity | None:
     """A task's finished similarity stage, or ``None`` when it has not run."""
-    if not store.stage_done("similarity", task):
+    if not store.stage_finished("similarity", task):
         return None
     data = load_similarity(store, task)
     return TaskSimilarity(data, pd.DataFrame({c: data[c].values for c in ("group", "network_id", "cell",

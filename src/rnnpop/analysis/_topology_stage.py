@@ -169,7 +169,7 @@ class TaskTopology:
 def load_topology(store: RunStore, task: str) -> TaskTopology | None:
     """A task's finished topology stage (checksums verified), or ``None`` when it has not run."""
     path = store.stage("topology", task)
-    if not is_complete(path):
+    if not store.stage_finished("topology", task):
         return None
     verify(path)
     return TaskTopology(pd.read_parquet(path / "networks.parquet"),

@@ -10,7 +10,6 @@ import pandas as pd
 from .. import plots
 from ..analysis import group_states, load_dynamics, load_topology, mds, probe_inputs, stored_similarity, task_analyses
 from ..store import RunStore
-from ..store._atomic import is_complete
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +44,7 @@ def _representative_groups(store: RunStore, task: str, complete: set[str]) -> di
 
 
 def _first_network_points(store: RunStore, group_id: str):
-    path = store.stage("dynamics", group_id)
-    if not is_complete(path):
+    if not store.stage_finished("dynamics", group_id):
         return None
     found = load_dynamics(store, group_id)
     points, arrays, transitions = found.points, found.arrays, found.transitions
@@ -85,7 +83,7 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
     states, fixed, stable = {}, {}, {}
     trial_values = None
     for cell, gid in groups.items():
-        if not store.stage("representations", gid).exists():
+        if not store.stage_finished("representations", gid):
             continue
         data = group_states(store, gid, settings)
         if data.sizes["network"] == 0:  # every network of the group was set aside
@@ -174,7 +172,7 @@ def _topology_figures(store: RunStore, task: str, groups: dict[str, str]) -> lis
     if task_analyses(task).mode_zeroing:
         eigenvalues, curves = {}, {}
         for cell, gid in groups.items():
-            if not store.stage_done("dynamics", gid):
+            if not store.stage_finished("dynamics", gid):
                 continue
             arrays = load_dynamics(store, gid).arrays
             eigenvalues[cell] = arrays["eigenvalues"]

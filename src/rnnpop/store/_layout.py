@@ -70,6 +70,19 @@ class Layout:
     def stage_done(self, name: str, key: str | None = None) -> bool:
         return is_complete(self.stage(name, key))
 
+    def stage_finished(self, name: str, key: str | None = None) -> bool:
+        """True when the stage item is complete, False when it never finished; raises
+        :class:`CorruptGroupError` naming the file when it finished once and a file has
+        changed since (so a reader says so instead of leaving it out)."""
+        from ._atomic import read_manifest, verify
+
+        path = self.stage(name, key)
+        if is_complete(path):
+            return True
+        if read_manifest(path) is not None:
+            verify(path)  # raises, naming the altered file
+        return False
+
     def has_analyses(self) -> bool:
         return any(self.analysis_dir.rglob("manifest.json")) if self.analysis_dir.exists() else False
 
