@@ -127,8 +127,10 @@ def _starts(r: int, restarts: int, seed: int) -> np.ndarray:
     out = [np.eye(r), reflection]
     for _ in range(restarts):
         q, s = np.linalg.qr(rng.normal(size=(r, r)))
-        q = q * np.sign(np.diag(s))
-        out += [q if np.linalg.det(q) > 0 else q @ reflection, (q if np.linalg.det(q) > 0 else q @ reflection) @ reflection]
+        rotation = q * np.sign(np.diag(s))
+        if np.linalg.det(rotation) < 0:
+            rotation = rotation @ reflection
+        out += [rotation, rotation @ reflection]
     return np.stack(out).astype(np.float32)
 
 

@@ -80,9 +80,7 @@ def estimate(study) -> Cost:
         rows = [{"group": p.group_id, "networks": p.n_networks} for p in study.groups()]
         return Cost(pd.DataFrame(rows).assign(**{"network-iterations": 0}), 0.0, 0, 0.0)
     if study.kind != "universality":
-        rows = [{"network": u.unit_id, "epochs": study.train.epochs, "images": study.data.n_train}
-                for u in study.units_of_work()] if study.data.source == "standin" else [
-                {"network": u.unit_id, "epochs": study.train.epochs} for u in study.units_of_work()]
+        rows = [{"network": u.unit_id, "epochs": study.train.epochs} for u in study.units_of_work()]
         return Cost(pd.DataFrame(rows).assign(networks=1), 0.0, len(rows), None)
     from ..models import CELLS
 
