@@ -84,12 +84,10 @@ def _guarded(done: str):
 
     try:
         yield
-    except (StudyError, FloatingPointError, UntrainedUnitsError) as err:
+    except (StudyError, FloatingPointError, UntrainedUnitsError, FileNotFoundError) as err:
         _fail(str(err))
     except CorruptGroupError as err:
         _fail(f"{err}; `rnnpop analyse` computes a corrupt analysis again, `rnnpop run` retrains a corrupt unit")
-    except FileNotFoundError as err:
-        _fail(str(err))
     except OSError as err:
         _write_failed(err)
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ def import_files(paths, *, task: str, store, label: str = "net", group_by: str =
                  activation: str | None = None, n_time: int | None = None) -> Path:
     """Read every file (all before writing anything), group the networks and write the
     store; returns its path. Errors name the file and what is wrong with it."""
+    from ..models._cells import cell_name
     from ..tasks import make_task
     from ._npz import from_npz
     from ._population import import_population
@@ -52,13 +53,8 @@ def import_files(paths, *, task: str, store, label: str = "net", group_by: str =
         except (ValueError, KeyError, RuntimeError) as err:
             raise ValueError(f"{path}: {err}") from None
         key = (path.parent.name if group_by == "folder" else
-               f"{label}-{_cell_name(net)}-{net.cell.activation}-{net.cell.n_units}")
+               f"{label}-{cell_name(net.cell)}-{net.cell.activation}-{net.cell.n_units}")
         groups.setdefault(key, []).append(net)
     import_population(Path(store), groups, the_task, name=Path(store).name or label)
     return Path(store)
 
-
-def _cell_name(net) -> str:
-    from ..models._cells import CELLS
-
-    return next(k for k, v in CELLS.items() if type(net.cell) is v)

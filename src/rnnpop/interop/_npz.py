@@ -9,11 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..models import Network
-from ..models._cells import CELLS
-
-
-def _cell_name(net: Network) -> str:
-    return next(k for k, v in CELLS.items() if type(net.cell) is v)
+from ..models._cells import CELLS, cell_name
 
 
 def to_npz(net: Network, path: str | Path) -> Path:
@@ -23,7 +19,7 @@ def to_npz(net: Network, path: str | Path) -> Path:
     (:mod:`rnnpop.models`). Stacked networks keep their leading axis."""
     arrays = {f"cell/{k}": np.asarray(v) for k, v in vars(net.cell).items() if isinstance(v, jax.Array)}
     arrays.update(w_out=np.asarray(net.w_out), b_out=np.asarray(net.b_out),
-                  cell_name=np.array(_cell_name(net)), activation=np.array(net.cell.activation))
+                  cell_name=np.array(cell_name(net.cell)), activation=np.array(net.cell.activation))
     path = Path(path)
     np.savez(path, **arrays)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Network
-from ..models._cells import CELLS
+from ..models._cells import cell_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,10 +26,7 @@ class _Imported:
 
 
 def _shape(net: Network) -> tuple[str, str, int, int, int]:
-    cell = next((k for k, v in CELLS.items() if type(net.cell) is v), None)
-    if cell is None:
-        raise ValueError(f"unsupported cell {type(net.cell).__name__}; rnnpop networks have cells {sorted(CELLS)}")
-    return cell, net.cell.activation, net.cell.n_units, net.cell.w_x.shape[-1], net.w_out.shape[0]
+    return cell_name(net.cell), net.cell.activation, net.cell.n_units, net.cell.w_x.shape[-1], net.w_out.shape[0]
 
 
 def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]], task, *, name: str = "imported",

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..models import Network
-from ..models._cells import CELLS
+from ..models._cells import CELLS, cell_name
 
 _LSTM_ORDER = np.array([0, 1, 3, 2])  # rnnpop block k is PyTorch block _LSTM_ORDER[k]: i, f, o ← g
 _SUFFIXES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
@@ -110,7 +110,7 @@ def from_torch(rnn, readout=None, *, activation: str | None = None, rnn_prefix: 
     for name, b in (("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
         if b.shape != (blocks * n,):
             raise WeightsError(f"{rnn_prefix}{name} has shape {b.shape}, expected ({blocks * n},)")
-    cell_name, act = {"rnn_tanh": ("vanilla", "tanh"), "rnn_relu": ("vanilla", "relu"),
+    name, act = {"rnn_tanh": ("vanilla", "tanh"), "rnn_relu": ("vanilla", "relu"),
                       "gru": ("gru_torch", "tanh"), "lstm": ("lstm", "tanh")}[kind]
     if kind == "lstm":
         order = _LSTM_ORDER
@@ -123,7 +123,7 @@ def from_torch(rnn, readout=None, *, activation: str | None = None, rnn_prefix: 
     else:
         w_x, w_h, b = w_ih, w_hh, b_ih + b_hh
     w_out, b_out = _readout(readout, state, readout_prefix, n)
-    cell = CELLS[cell_name](w_x.shape[1], n, act, key=jax.random.key(0))
+    cell = CELLS[name](w_x.shape[1], n, act, key=jax.random.key(0))
     cell = _replace(cell, w_x=w_x, w_h=w_h, b=b, **({"b_hc": b_hh[2 * n:]} if kind == "gru" else {}))
     return Network(cell=cell, w_out=jnp.asarray(w_out), b_out=jnp.asarray(b_out))
 
@@ -185,7 +185,7 @@ def to_torch(net: Network):
     import torch.nn as nn
 
     cell = net.cell
-    name = next(k for k, v in CELLS.items() if type(cell) is v)
+    name = cell_name(cell)
     n, n_in = cell.n_units, cell.w_x.shape[1]
     w_x, w_h, b = (np.asarray(a, np.float32) for a in (cell.w_x, cell.w_h, cell.b))
     if w_x.ndim != 2:

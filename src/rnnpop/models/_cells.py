@@ -169,3 +169,11 @@ class TorchGRU(_GatedCell):
 
 CELLS: dict[str, type[_GatedCell]] = {"vanilla": Vanilla, "ugrnn": UGRNN, "gru": GRU, "lstm": LSTM,
                                       "gru_torch": TorchGRU}
+
+
+def cell_name(cell) -> str:
+    """The name in :data:`CELLS` of ``cell``'s type; ``ValueError`` for any other module."""
+    for name, cls in CELLS.items():
+        if type(cell) is cls:
+            return name
+    raise ValueError(f"unsupported cell {type(cell).__name__}; rnnpop networks have cells {sorted(CELLS)}")
