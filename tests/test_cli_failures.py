@@ -146,3 +146,16 @@ def test_plan_lists_what_will_be_trained_and_the_estimates():
     text = one_line(result)
     assert "15 unit(s), 75 networks, 45,000 network-iterations" in text
     assert "cpu: " in result.output and "gpu: " in result.output and "H100" in text
+
+
+def test_status_and_help_do_not_import_jax(trained):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from rnnpop.cli import _print_status\n"
+            f"_print_status(__import__('pathlib').Path({str(trained)!r}))\n"
+            "print(sorted(m for m in ('jax', 'equinox', 'matplotlib', 'dask', 'torch') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "done" in out  # the table was printed
+    assert out.strip().splitlines()[-1] == "[]"

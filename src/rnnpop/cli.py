@@ -323,7 +323,8 @@ def demo(store: Path = typer.Option(Path("runs/demo"), help="Run directory.")):
 @app.command("import")
 def import_(paths: list[Path] = typer.Argument(..., help="Weight files (.pt/.pth state dicts, .npz from rnnpop) "
                                                  "or folders of them."),
-            task: str = typer.Option(..., help="flipflop | sine | context: the task the networks were trained on."),
+            task: str = typer.Option(..., help="flipflop | sine | context: the task the networks were trained on; "
+                                     "or FILE.npz, your own trials (inputs, targets; mask, conditions optional)."),
             store: Path = typer.Option(..., help="A new run directory."),
             label: str = typer.Option("net", help="Name of the population (groups: <label>-<cell>-<act>-<units>)."),
             group_by: str = typer.Option("shape", help="shape: one group per cell/activation/width; "

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
+from rnnpop import FlipFlop  # noqa: E402
 from rnnpop.cli import app  # noqa: E402
 
 runner = CliRunner()
@@ -86,3 +87,63 @@ def test_imported_population_in_python_is_analysed_like_a_trained_one(tmp_path):
     # the imported weights are the ones analysed
     stored = jax.tree_util.tree_map(lambda x: x[1], store.networks("flipflop-a"))
     np.testing.assert_array_equal(np.asarray(stored.cell.w_h), np.asarray(nets["a"][1].cell.w_h))
+
+
+def test_networks_with_their_own_trials_are_imported_from_the_command_line(checkpoints, tmp_path):
+    """The user's task as arrays: the store keeps its own copy, checked when reopened."""
+    from rnnpop.store import load
+
+    batch = FlipFlop(n_time=30).sample(64, seed=0)
+    trials = tmp_path / "trials.npz"
+    np.savez(trials, inputs=batch.inputs, targets=batch.targets)
+    root = tmp_path / "own"
+    result = runner.invoke(app, ["import", str(checkpoints), "--task", str(trials), "--store", str(root),
+                                 "--readout-prefix", "head.", "--group-by", "folder"])
+    assert result.exit_code == 0, result.output
+    trials.unlink()  # the store holds its own copy
+    store = load(root)
+    assert store.complete_groups() == ["arrays-gru", "arrays-lstm"]
+    task = store.study.tasks[0]
+    assert task.n_time == 30 and (root / "task.npz").is_file()
+    np.testing.assert_array_equal(task.inputs, batch.inputs)
+    (root / "task.npz").write_bytes(b"not an npz")
+    with pytest.raises(Exception, match="tasks.arrays.file"):
+        load(root)
+
+
+def test_own_trials_are_analysed_and_reported_with_the_users_labels(tmp_path):
+    """Analysed and reported like rnnpop's tasks: an MDS coloured by the user's group labels;
+    the paper's topology claims measured, not judged (it made none for this task)."""
+    from rnnpop.analysis import load_similarity, study_findings
+    from rnnpop.interop import from_torch, import_population
+    from rnnpop.report import build_report
+    from rnnpop.studies import analyse
+    from rnnpop.tasks import ArrayTask
+
+    batch = FlipFlop(n_time=30).sample(64, seed=0)
+    nets = {"lab-a": [], "lab-b": []}
+    for k in range(3):
+        torch.manual_seed(20 + k)
+        nets["lab-a"].append(from_torch(nn.GRU(3, 8), nn.Linear(8, 3)))
+        nets["lab-b"].append(from_torch(nn.LSTM(3, 8), nn.Linear(8, 3)))
+    store = import_population(tmp_path / "p", nets, ArrayTask(batch.inputs, batch.targets),
+                              analysis={"max_relative_loss": 1e6, "probe_samples": 300, "min_networks": 2})
+    analyse(store)
+    assert load_similarity(store, "arrays").svcca.shape == (12, 12)
+    html = build_report(store).read_text()
+    start = html.index("MDS by your labels")
+    assert "Not drawn" not in html[start:start + 400]
+    findings = study_findings(store)
+    topology = findings[findings.statistic.str.contains("topology distances")]
+    assert len(topology) and set(topology.verdict) <= {"not testable at this size",
+                                                      "measured (the paper made no claim for this task)"}
+
+
+def test_trials_that_do_not_fit_the_networks_are_refused_before_writing(checkpoints, tmp_path):
+    trials = tmp_path / "trials.npz"
+    np.savez(trials, inputs=np.zeros((4, 10, 2)), targets=np.zeros((4, 10, 3)))
+    root = tmp_path / "no"
+    result = runner.invoke(app, ["import", str(checkpoints / "gru"), "--task", str(trials), "--store", str(root),
+                                 "--readout-prefix", "head."])
+    assert result.exit_code == 2 and "task 'arrays' has 2 inputs" in " ".join(result.output.split())
+    assert not root.exists()

@@ -25,6 +25,7 @@ from ._task_analyses import task_analyses
 from ._topology_stage import load_topology
 
 NOT_TESTABLE = "not testable at this size"
+NO_CLAIM = "measured (the paper made no claim for this task)"
 ALPHA = 0.05
 SLOPE_TOLERANCE = 0.1
 """The sine claim "good alignment" is taken as a slope within 1 ± 0.1 (95 % interval)."""
@@ -205,7 +206,8 @@ def topology_findings(task: str, similarity, topology, minimum: int) -> list[Fin
         for name, items, distance in measures:
             s, p, n, ok = _clusters(distance, items, view, minimum)
             significant = s > 0 and p < ALPHA
-            verdict = NOT_TESTABLE if not ok else "agrees" if significant == clusters[view.label] else "does not agree"
+            verdict = (NOT_TESTABLE if not ok else NO_CLAIM if clusters.get(view.label) is None else
+                       "agrees" if significant == clusters[view.label] else "does not agree")
             out.append(Finding(task, claim, f"silhouette of {view.name}, {name} topology distances",
                                _f(s), _p(p) + "; 999 permutations of network labels", n, verdict))
         if similarity is not None:

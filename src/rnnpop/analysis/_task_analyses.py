@@ -25,7 +25,7 @@ class TaskAnalyses:
             frequencies, the context integration), or ``None``.
         findings: ``findings(topology, minimum) -> list[Finding]``: the task's own claims.
         topology_claim: the paper's words on topology, and per view whether it says the
-            networks cluster (``{"cell": bool, "activation": bool}``).
+            networks cluster (``{"cell": bool, "activation": bool}``; a view left out: no claim).
         paper_graph_distance: the paper's graph distance (modal-count networks only) is
             tested as well as the matched-graph distance.
         transitions: the dynamics stage records transition graphs between fixed points.
@@ -78,6 +78,11 @@ def _registry() -> dict[str, TaskAnalyses]:
             mode_zeroing=True, untrained_findings=True,
             trajectory_note="; dots = fixed points of both contexts (filled stable, hollow unstable)",
             fixed_points_on_trajectories=True),
+        TaskAnalyses(  # a user's own trials (rnnpop.tasks.ArrayTask): what is general, and no paper's claim
+            "arrays", topology=lambda store: line_topology(store, "arrays", per_network=False),
+            findings=lambda topology, minimum: [],
+            topology_claim=("(none: the paper did not study this task; the statistic is measured, not judged)", {}),
+            trajectory_note=" (your trials)", fixed_points_on_trajectories=True),
     ]
     return {e.name: e for e in entries}
 

@@ -32,7 +32,8 @@ def _shape(net: Network) -> tuple[str, str, int, int, int]:
 def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]], task, *, name: str = "imported",
                       seed: int = 0, analysis: Mapping | None = None):
     """Write the networks of ``groups`` (label → networks of one cell, activation and width)
-    as a run store at ``root`` for ``task`` (an rnnpop task: ``rnnpop.FlipFlop(...)`` …),
+    as a run store at ``root`` for ``task`` (an rnnpop task: ``rnnpop.FlipFlop(...)`` …, or
+    the user's own trials: ``rnnpop.tasks.ArrayTask(inputs, targets)``, stored in the run store),
     so that ``rnnpop analyse`` and ``rnnpop report`` treat them as a trained population.
 
     Each network is scored on the task's validation batch (its loss against the best
@@ -44,6 +45,7 @@ def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]],
     """
     from ..store import RunStore, is_run_store
     from ..studyfile import parse_study
+    from ..tasks import task_options
     from ..train import GroupSpec, TrainConfig, constant_baseline, init_networks
     from ..train._hyper import derive_seed
     from ..train._population import masked_mse, validation_batch
@@ -66,12 +68,13 @@ def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]],
             raise ValueError(f"group {label!r}: networks take {n_in} inputs and give {n_out} outputs; task "
                              f"{task.name!r} has {task.n_inputs} inputs and {task.n_outputs} outputs")
         specs[label] = GroupSpec(cell, activation, units)
-    options = {f.name: getattr(task, f.name) for f in dataclasses.fields(task) if f.init}
+    if hasattr(task, "save"):  # a user's own trials (ArrayTask): stored beside the networks
+        task.save(root)
     study = parse_study({"kind": "imported", "name": name, "seed": seed, "task": task.name,
-                         "tasks": {task.name: options},
+                         "tasks": {task.name: task_options(task)},
                          "groups": [{"label": label, "cell": s.cell, "activation": s.activation, "units": s.n_units,
                                      "networks": len(groups[label])} for label, s in specs.items()],
-                         **({"analysis": dict(analysis)} if analysis else {})})
+                         **({"analysis": dict(analysis)} if analysis else {})}, base=root)
     config = TrainConfig()
     batch = validation_batch(task, config)
     baseline = constant_baseline(task, config)

@@ -19,8 +19,9 @@ import jax
 import jax.numpy as jnp
 
 from ._init import input_weight, stacked_recurrent
+from ._names import ACTIVATION_NAMES, CELL_NAMES
 
-ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {"tanh": jnp.tanh, "relu": jax.nn.relu}
+ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = dict(zip(ACTIVATION_NAMES, (jnp.tanh, jax.nn.relu), strict=True))
 
 
 def _check(activation: str, n_units: int, n_inputs: int) -> None:
@@ -167,8 +168,7 @@ class TorchGRU(_GatedCell):
         return z * h + (1.0 - z) * c
 
 
-CELLS: dict[str, type[_GatedCell]] = {"vanilla": Vanilla, "ugrnn": UGRNN, "gru": GRU, "lstm": LSTM,
-                                      "gru_torch": TorchGRU}
+CELLS: dict[str, type[_GatedCell]] = dict(zip(CELL_NAMES, (Vanilla, UGRNN, GRU, LSTM, TorchGRU), strict=True))
 
 
 def cell_name(cell) -> str:

@@ -105,10 +105,12 @@ def mds_map(embedding: np.ndarray, groups: np.ndarray, *, title: str, ax=None,
             hollow: np.ndarray | None = None) -> Figure:
     """``embedding (N, 2)`` coloured by ``groups (N,)`` (cell or activation names);
     ``hollow (N,)`` marks e.g. untrained networks with open markers."""
+    groups = np.asarray(groups)
+    if not len(groups):
+        raise NothingToDraw("no analysed networks")
     fig = ax.figure if ax is not None else None
     if ax is None:
         fig, (ax,) = figure(1)
-    groups = np.asarray(groups)
     hollow = np.zeros(len(groups), bool) if hollow is None else np.asarray(hollow, bool)
     for name in dict.fromkeys(groups):
         for open_marker in (False, True):

@@ -137,6 +137,12 @@ def _similarity_figures(store: RunStore, task: str) -> list[Figure]:
                          f"(Kruskal stress {data.attrs[f'mds_{metric}_stress']:.3f}).",
                          lambda: plots.population_maps(embedding, labels[trained].reset_index(drop=True),
                                                        metric=metric)))
+        owners = {p.group_id: p.label for p in store.study.groups() if getattr(p, "label", None)}
+        if owners:  # an imported population: the groups its owner named
+            named = labels[trained].group.map(owners).to_numpy()
+            out.append(drawn(f"{metric.upper()} MDS by your labels",
+                             f"The same MDS of {metric} distances, coloured by the group labels given at import.",
+                             lambda: plots.mds_map(embedding, named, title=f"{metric} MDS by group label")))
         vanilla = (labels.cell == "vanilla").to_numpy()
         scope = vanilla if vanilla.any() else np.ones(len(labels), bool)
         if (~trained[scope]).any() and scope.sum() >= 3:

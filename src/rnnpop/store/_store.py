@@ -120,7 +120,7 @@ def open_study(root: Path, study, work: str):
     settings are written; the networks are kept)."""
     study_file = root / STUDY_FILE
     if study_file.is_file():
-        stored = parse_study(tomllib.loads(study_file.read_text()))
+        stored = parse_study(tomllib.loads(study_file.read_text()), base=root)
         if study is None:
             return stored
         if stored.training_dict() != study.training_dict():

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .._progress import Progress
 from ..store import CorruptGroupError, RunStore
 from ..store._atomic import read_manifest, verify
 from ..studyfile import GroupPlan, Study
-from ..train import SearchPlan, search_and_train
+
+if TYPE_CHECKING:
+    from ..train import SearchPlan
 
 
 def search_plan(study: Study) -> SearchPlan:
+    from ..train import SearchPlan
+
     return SearchPlan(l2=study.l2, n_search=study.n_search, n_seeds=study.n_seeds,
                       space=study.search, seed=study.seed)
 
@@ -32,6 +36,8 @@ def train_one(store: RunStore, plan: GroupPlan, progress: Progress | None = None
             return "claimed"
         if store.is_complete(plan.group_id):  # finished by another process meanwhile
             return "complete"
+        from ..train import search_and_train
+
         result, table = search_and_train(plan.task, plan.spec, search_plan(store.study), store.study.train,
                                          group_id=plan.group_id, progress=progress)
         store.write_group(plan, result, table)

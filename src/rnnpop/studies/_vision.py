@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import jax
 import numpy as np
 
 from .._progress import Progress
@@ -26,6 +25,8 @@ def model_seed(study: VisionStudy, plan: ModelPlan) -> int:
 def train_model(store: VisionStore, plan: ModelPlan, data, progress=None) -> str:
     """Train, evaluate and write one network unless it is complete or claimed elsewhere.
     ``data`` = ``(train, validation, test)`` image sets. Returns 'done', 'complete' or 'claimed'."""
+    import jax
+
     from ..vision import BLT, fit, responses
 
     if store.is_complete(plan.model_id):

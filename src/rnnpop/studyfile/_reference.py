@@ -186,11 +186,11 @@ def reference_markdown() -> str:
     """The study-file reference as Markdown tables, one per section."""
     from ._study import parse_study
 
-    from ..models import ACTIVATIONS
+    from ..models import ACTIVATION_NAMES
     from ._study import PAPER_CELLS
 
     universality = {"kind": "universality", **parse_study({"cluster": {}}).to_dict()}
-    universality["grid"].update(cells=list(PAPER_CELLS), activations=list(ACTIVATIONS))  # what the default crosses
+    universality["grid"].update(cells=list(PAPER_CELLS), activations=list(ACTIVATION_NAMES))  # what the default crosses
     defaults = {"universality": universality, "vision": parse_study({"kind": "vision"}).to_dict()}
     out = []
     for (kind, section), keys in section_keys().items():

@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..models import ACTIVATIONS, CELLS
-from ..tasks import TASKS, Task, make_task
+from ..models import ACTIVATION_NAMES, CELL_NAMES
+from ..tasks import TASKS, Task, make_task, task_options
 from ..train import GroupSpec, SearchSpace, TrainConfig
 from ._vision import VisionStudy, parse_vision_study
 from ._schema import (StudyError, bounds, check_keys, choice_list, get_table, non_empty_list, number,
@@ -160,7 +160,7 @@ class Study:
             "search": {"n_search": self.n_search, "n_seeds": self.n_seeds,
                        **{k: list(v) for k, v in dataclasses.asdict(self.search).items()}},
             "train": train,
-            "tasks": {t.name: {f.name: getattr(t, f.name) for f in dataclasses.fields(t) if f.init}
+            "tasks": {t.name: task_options(t)
                       for t in self.tasks},
             "analysis": {("similarity" if k == "metrics" else k): (list(v) if isinstance(v, tuple) else v)
                          for k, v in dataclasses.asdict(self.analysis).items() if k != "seed"},
@@ -197,7 +197,7 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
     if kind == "imported":
         from ._imported import parse_imported_study
 
-        return parse_imported_study(data)
+        return parse_imported_study(data, base=base)
     check_keys(data, _TOP, "")
     name = data.get("name", "study")
     if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
@@ -208,11 +208,11 @@ def parse_study(data: dict[str, Any], *, base: Path | None = None) -> "Study | V
     check_keys(search, _SEARCH, "search")
     check_keys(train, _TRAIN, "train")
     task_names = choice_list(grid.get("tasks", list(TASKS)), "grid.tasks", sorted(TASKS))
-    task_options = get_table(data, "tasks", "")
-    check_keys(task_options, list(task_names), "tasks")
+    options = get_table(data, "tasks", "")
+    check_keys(options, list(task_names), "tasks")
     return Study(
         name=name, seed=seed,
-        tasks=tuple(_task(n, get_table(task_options, n, "tasks")) for n in task_names),
+        tasks=tuple(_task(n, get_table(options, n, "tasks")) for n in task_names),
         configurations=_configurations(grid),
         units=tuple(dict.fromkeys(positive_int(u, "grid.units") for u in non_empty_list(grid.get("units", [64, 128, 256]), "grid.units"))),
         l2=tuple(dict.fromkeys(number(v, "grid.l2", low=0.0) for v in non_empty_list(grid.get("l2", [1e-5, 1e-4, 1e-3, 1e-2]), "grid.l2"))),
@@ -232,10 +232,10 @@ PAPER_CELLS = ("vanilla", "ugrnn", "gru", "lstm")
 def _configurations(grid: dict) -> tuple[tuple[str, str], ...]:
     """``grid.configurations`` ("cell-activation" names), or every cell × activation."""
     if "configurations" not in grid:
-        cells = choice_list(grid.get("cells", list(PAPER_CELLS)), "grid.cells", list(CELLS))
-        activations = choice_list(grid.get("activations", list(ACTIVATIONS)), "grid.activations", list(ACTIVATIONS))
+        cells = choice_list(grid.get("cells", list(PAPER_CELLS)), "grid.cells", list(CELL_NAMES))
+        activations = choice_list(grid.get("activations", list(ACTIVATION_NAMES)), "grid.activations", list(ACTIVATION_NAMES))
         return tuple((c, a) for c in cells for a in activations)
-    allowed = [f"{c}-{a}" for c in CELLS for a in ACTIVATIONS]
+    allowed = [f"{c}-{a}" for c in CELL_NAMES for a in ACTIVATION_NAMES]
     names = choice_list(grid["configurations"], "grid.configurations", allowed)
     both = [k for k in ("cells", "activations") if k in grid]
     if both:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol, runtime_checkable
+import functools
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import jax
 import numpy as np
+
+if TYPE_CHECKING:
+    import jax
 
 
 PROBE_SEED = 1_000_003
@@ -66,13 +69,18 @@ def sample_batch(task: Task, batch_size: int, seed: int) -> Batch:
     """``task.generate`` with the key of ``seed``, returned as NumPy float32 arrays."""
     if batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    inputs, targets, mask = _generate_jit(task, batch_size, jax.random.key(seed))
+    import jax
+
+    inputs, targets, mask = _generate_jit()(task, batch_size, jax.random.key(seed))
     return Batch(*(np.asarray(a, dtype=np.float32) for a in (inputs, targets, mask)))
 
 
-@jax.jit(static_argnums=(0, 1))
-def _generate_jit(task, batch_size, key):
-    return task.generate(key, batch_size)
+@functools.cache
+def _generate_jit():
+    """``task.generate`` jitted, built on first use so that importing a task does not import JAX."""
+    import jax
+
+    return jax.jit(lambda task, batch_size, key: task.generate(key, batch_size), static_argnums=(0, 1))
 
 
 def require_positive(owner: str, **values: float) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._random import normal, uniform
 from ._base import Batch, require_positive, sample_batch
+
+if TYPE_CHECKING:
+    import jax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,11 @@ class ContextIntegration:
 
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
+        import jax
+        import jax.numpy as jnp
+
+        from .._random import normal, uniform
+
         k_mean, k_noise, k_context = jax.random.split(key, 3)
         mean = uniform(k_mean, (batch_size, 1, self.n_contexts), -1.0, 1.0)
         noise = normal(k_noise, (batch_size, self.n_time, self.n_contexts))

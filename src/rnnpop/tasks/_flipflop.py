@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._random import uniform
 from ._base import PROBE_SEED, Batch, require_positive, sample_batch
+
+if TYPE_CHECKING:
+    import jax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,11 @@ class FlipFlop:
 
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
+        import jax
+        import jax.numpy as jnp
+
+        from .._random import uniform
+
         # one uniform draw decides both: a pulse if u < p_flip, positive if u < p_flip / 2
         u = uniform(key, (batch_size, self.n_time, self.n_bits))
         inputs = jnp.where(u < self.p_flip, jnp.where(u < 0.5 * self.p_flip, 1.0, -1.0), 0.0)
@@ -98,5 +104,7 @@ class FlipFlop:
 
 def _hold(last: jax.Array, pulse: jax.Array) -> tuple[jax.Array, jax.Array]:
     """One step of the target: ``(B, n_bits)`` last value, pulse -> the value now."""
+    import jax.numpy as jnp
+
     now = jnp.where(pulse != 0, pulse, last)
     return now, now

@@ -35,3 +35,10 @@ def _check_type(field: str, value: Any, default: Any) -> None:
     if not ok:
         words = {bool: "true or false", int: "an integer", float: "a number"}
         raise ValueError(f"{field} must be {words.get(kind, kind.__name__)}, got {value!r}")
+
+
+def task_options(task) -> dict[str, Any]:
+    """What a study file records of ``task`` under ``[tasks.<name>]``."""
+    if hasattr(task, "study_options"):
+        return task.study_options()
+    return {f.name: getattr(task, f.name) for f in dataclasses.fields(task) if f.init}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ._base import Batch, require_positive, sample_batch
+
+if TYPE_CHECKING:
+    import jax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,9 @@ class SineWave:
 
     def generate(self, key: jax.Array, batch_size: int):
         """JAX definition of :meth:`sample`; returns ``(inputs, targets, mask)``."""
+        import jax
+        import jax.numpy as jnp
+
         index = jax.random.randint(key, (batch_size,), 0, self.n_frequencies)
         omega = jnp.asarray(self.frequencies)[index]
         t = jnp.arange(self.n_time, dtype=jnp.float32)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
-
-from ..models import ACTIVATIONS, CELLS
+from ..models._names import ACTIVATION_NAMES, CELL_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,10 +16,10 @@ class GroupSpec:
     n_units: int
 
     def __post_init__(self):
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.cell not in CELL_NAMES:
+            raise ValueError(f"cell must be one of {sorted(CELL_NAMES)}, got {self.cell!r}")
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATION_NAMES)}, got {self.activation!r}")
         if not (isinstance(self.n_units, int) and self.n_units > 0):
             raise ValueError(f"units must be a positive integer, got {self.n_units!r}")
 
@@ -69,4 +67,6 @@ class TrainConfig:
     def resolved_vmap_size(self, n_networks: int) -> int:
         if self.vmap_size is not None:
             return min(self.vmap_size, n_networks)
+        import jax
+
         return 1 if jax.default_backend() == "cpu" else n_networks
