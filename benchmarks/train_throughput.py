@@ -5,11 +5,14 @@ gradient clipping. Prints network-iterations per second (one forward + backward 
 update of one network on one batch) for the baseline and for rnnpop at several group
 sizes, the ratio, compile time and peak memory. Both run in this one process.
 
-Baseline: ``torch.nn.RNN`` / ``torch.nn.GRU`` + linear readout, one network at a time,
+Baseline: ``torch.nn.RNN`` / ``GRU`` / ``LSTM`` (a time loop of ``nn.Linear`` for the UGRNN,
+which PyTorch lacks) + linear readout, one network at a time,
 torch's default threads (= the cores). rnnpop: one single-threaded XLA device per core
 on a CPU (``configure_cpu``), the group vmapped on an accelerator.
 
-    python benchmarks/train_throughput.py [--sizes 1 8 32 128] [--cells vanilla gru]
+All four cells at the defaults take about 8 minutes on this 2-core machine.
+
+    python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm] [--units 128]
 """
 
 from __future__ import annotations
@@ -21,21 +24,26 @@ import time
 
 import numpy as np
 
-UNITS, BATCH, T = 128, 64, 100
+BATCH, T = 64, 100
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def torch_step(cell: str, batches):
-    """A per-network PyTorch training step (the usual user code) and its data."""
+def torch_step(cell: str, batches, units: int):
+    """A per-network PyTorch training step (the usual user code) and its data: ``nn.RNN``,
+    ``nn.GRU``, ``nn.LSTM``; PyTorch has no UGRNN, so for it the usual code for a custom cell,
+    a loop over time of one stacked ``nn.Linear`` (the same gates as rnnpop's)."""
     import torch
 
     torch.manual_seed(0)
-    rnn = (torch.nn.RNN(3, UNITS, batch_first=True, nonlinearity="tanh") if cell == "vanilla"
-           else torch.nn.GRU(3, UNITS, batch_first=True))
-    readout = torch.nn.Linear(UNITS, 3)
+    modules = {"vanilla": lambda: torch.nn.RNN(3, units, batch_first=True, nonlinearity="tanh"),
+               "gru": lambda: torch.nn.GRU(3, units, batch_first=True),
+               "lstm": lambda: torch.nn.LSTM(3, units, batch_first=True),
+               "ugrnn": lambda: _TorchUGRNN(3, units)}
+    rnn = modules[cell]()
+    readout = torch.nn.Linear(units, 3)
     params = list(rnn.parameters()) + list(readout.parameters())
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
     data = [(torch.tensor(b.inputs), torch.tensor(b.targets)) for b in batches]
@@ -53,6 +61,30 @@ def torch_step(cell: str, batches):
     return step
 
 
+class _TorchUGRNN:
+    """``h' = g ⊙ h + (1 − g) ⊙ tanh(c)``, ``[c; g] = W [x; h] + b`` (Collins et al. 2017)."""
+
+    def __init__(self, n_in: int, n: int):
+        import torch
+
+        self.linear = torch.nn.Linear(n_in + n, 2 * n)
+        self.n = n
+
+    def parameters(self):
+        return self.linear.parameters()
+
+    def __call__(self, x):
+        import torch
+
+        h, states = x.new_zeros(x.shape[0], self.n), []
+        for t in range(x.shape[1]):
+            c, g = self.linear(torch.cat([x[:, t], h], dim=1)).chunk(2, dim=1)
+            g = torch.sigmoid(g)
+            h = g * h + (1 - g) * torch.tanh(c)
+            states.append(h)
+        return torch.stack(states, dim=1), h
+
+
 def torch_rate(step, iterations: int = 20) -> float:
     start = time.perf_counter()
     for i in range(iterations):
@@ -60,7 +92,7 @@ def torch_rate(step, iterations: int = 20) -> float:
     return iterations / (time.perf_counter() - start)
 
 
-def rnnpop_runner(cell: str, n: int, budget: int):
+def rnnpop_runner(cell: str, n: int, budget: int, units: int):
     """A callable timing one group of ``n`` networks, and its compile seconds."""
     from rnnpop.tasks import FlipFlop
     from rnnpop.train import GroupSpec, Hyperparameters, TrainConfig, train_group
@@ -69,7 +101,7 @@ def rnnpop_runner(cell: str, n: int, budget: int):
     hp = Hyperparameters(learning_rate=np.full(n, 0.01), decay=np.full(n, 0.5), momentum=np.full(n, 0.9),
                          clip=np.ones(n), l2=np.full(n, 1e-4), seed=np.arange(n))
     config = TrainConfig(n_iterations=iterations, batch_size=BATCH, log_every=iterations, validation_size=BATCH)
-    spec = GroupSpec(cell, "tanh", UNITS)
+    spec = GroupSpec(cell, "tanh", units)
 
     def rate() -> float:
         start = time.perf_counter()
@@ -83,9 +115,10 @@ def rnnpop_runner(cell: str, n: int, budget: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 32, 128])
-    parser.add_argument("--cells", nargs="+", default=["vanilla", "gru"])
-    parser.add_argument("--budget", type=int, default=800, help="network-iterations per timed run")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--cells", nargs="+", default=["vanilla", "ugrnn", "gru", "lstm"])
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--budget", type=int, default=480, help="network-iterations per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true", help="skip PyTorch (e.g. on a GPU host)")
     args = parser.parse_args()
@@ -98,11 +131,11 @@ def main() -> None:
     from rnnpop.tasks import FlipFlop
 
     batches = [FlipFlop(n_time=T).sample(BATCH, seed=s) for s in range(8)]
-    print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, {UNITS} units, "
+    print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, {args.units} units, "
           f"batch {BATCH}, T={T}; medians of {args.repeats} interleaved repetitions")
     for cell in args.cells:
-        step = None if args.no_baseline else torch_step(cell, batches)
-        runners = {n: rnnpop_runner(cell, n, args.budget) for n in args.sizes}
+        step = None if args.no_baseline else torch_step(cell, batches, args.units)
+        runners = {n: rnnpop_runner(cell, n, args.budget, args.units) for n in args.sizes}
         base, ours = [], {n: [] for n in args.sizes}
         for _ in range(args.repeats):  # interleaved, so drifts in machine speed hit both alike
             if step is not None:
@@ -111,12 +144,14 @@ def main() -> None:
                 ours[n].append(rate())
         b = statistics.median(base) if base else None
         if b is not None:
-            print(f"{cell:8s} baseline torch nn.{'RNN' if cell == 'vanilla' else 'GRU'}, one network: "
+            name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
+            print(f"{cell:8s} baseline torch {name}, one network: "
                   f"{b:7.1f} network-it/s  (runs: {', '.join(f'{x:.0f}' for x in base)})")
         for n, (_, compile_s) in runners.items():
             r = statistics.median(ours[n])
             ratio = f"  ratio {r / b:5.2f}x" if b else ""
             print(f"{cell:8s} rnnpop group of {n:5d}: {r:8.1f} network-it/s{ratio}  "
+                  f"(runs: {', '.join(f'{x:.0f}' for x in ours[n])})  "
                   f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
 
 
