@@ -10,7 +10,8 @@ which PyTorch lacks) + linear readout, one network at a time,
 torch's default threads (= the cores). rnnpop: one single-threaded XLA device per core
 on a CPU (``configure_cpu``), the group vmapped on an accelerator.
 
-All four cells at the defaults take about 8 minutes on this 2-core machine.
+All four cells at the defaults (a group of 8) take about 8 minutes on this 2-core machine on a
+slow day (12.8 minutes with groups of 8 and 32, 2026-12-02).
 
     python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm] [--units 128]
 """
@@ -92,12 +93,16 @@ def torch_rate(step, iterations: int = 20) -> float:
     return iterations / (time.perf_counter() - start)
 
 
+def _iterations(n: int, budget: int) -> int:
+    return max(20, budget // n // 10 * 10)
+
+
 def rnnpop_runner(cell: str, n: int, budget: int, units: int):
     """A callable timing one group of ``n`` networks, and its compile seconds."""
     from rnnpop.tasks import FlipFlop
     from rnnpop.train import GroupSpec, Hyperparameters, TrainConfig, train_group
 
-    iterations = max(20, budget // n // 10 * 10)
+    iterations = _iterations(n, budget)
     hp = Hyperparameters(learning_rate=np.full(n, 0.01), decay=np.full(n, 0.5), momentum=np.full(n, 0.9),
                          clip=np.ones(n), l2=np.full(n, 1e-4), seed=np.arange(n))
     config = TrainConfig(n_iterations=iterations, batch_size=BATCH, log_every=iterations, validation_size=BATCH)
@@ -108,17 +113,16 @@ def rnnpop_runner(cell: str, n: int, budget: int, units: int):
         train_group(FlipFlop(n_time=T), spec, hp, config)
         return n * iterations / (time.perf_counter() - start)
 
-    first_seconds = n * iterations / rate()  # includes compilation
-    steady_seconds = n * iterations / rate()
-    return rate, max(0.0, first_seconds - steady_seconds)
+    first_seconds = n * iterations / rate()  # includes compilation (minus a timed run's: printed below)
+    return rate, first_seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8])
     parser.add_argument("--cells", nargs="+", default=["vanilla", "ugrnn", "gru", "lstm"])
     parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--budget", type=int, default=480, help="network-iterations per timed run")
+    parser.add_argument("--budget", type=int, default=320, help="network-iterations per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true", help="skip PyTorch (e.g. on a GPU host)")
     args = parser.parse_args()
@@ -147,8 +151,9 @@ def main() -> None:
             name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
             print(f"{cell:8s} baseline torch {name}, one network: "
                   f"{b:7.1f} network-it/s  (runs: {', '.join(f'{x:.0f}' for x in base)})")
-        for n, (_, compile_s) in runners.items():
+        for n, (_, first_seconds) in runners.items():
             r = statistics.median(ours[n])
+            compile_s = max(0.0, first_seconds - n * _iterations(n, args.budget) / r)
             ratio = f"  ratio {r / b:5.2f}x" if b else ""
             print(f"{cell:8s} rnnpop group of {n:5d}: {r:8.1f} network-it/s{ratio}  "
                   f"(runs: {', '.join(f'{x:.0f}' for x in ours[n])})  "

@@ -1,0 +1,115 @@
+"""Candidate (issue 25): the recurrent weight gradient as one product after the backward loop.
+
+A vanilla tanh network's gradient (batch 64, T = 100, one core), two ways, interleaved in this
+one process, best of 5 × 10 calls each:
+
+- baseline, autodiff: ``jax.grad`` through ``lax.scan`` (rnnpop's trainer today), which adds
+  ``δ_t h_{t-1}ᵀ`` to the weight gradient at every step of the reverse loop;
+- candidate, a hand-written backward pass (``jax.custom_vjp``): the reverse loop carries only
+  ``δ_t``; ``dW_h = Σ_t δ_t h_{t-1}ᵀ`` is one product over all steps and trials afterwards.
+
+It prints both times, their ratio and the largest relative difference of the gradients. A
+generic form for every cell (the recurrent matrix held constant in the loop, the cotangents
+of its products collected through added zero inputs) was measured too while building this and
+was slower than autodiff (0.43–1.03×); it is not kept.
+
+    python benchmarks/weight_gradient.py [--units 64 128 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+
+BATCH, T, N_IN = 64, 100, 3
+
+
+def best_ms(fn, *args, repeats: int = 5, calls: int = 10) -> float:
+    import jax
+
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            out = fn(*args)
+        jax.block_until_ready(out)
+        times.append((time.perf_counter() - start) / calls * 1e3)
+    return min(times)
+
+
+def formulations(n: int):
+    """``(autodiff, hand_written)`` gradients of the loss w.r.t. ``(w_h, w_x, b)``."""
+    import jax
+    import jax.numpy as jnp
+
+    def scan(w_h, drive):  # drive (T, B, n) -> states (T, B, n)
+        def body(h, d):
+            h = jnp.tanh(h @ w_h.T + d)
+            return h, h
+
+        return jax.lax.scan(body, jnp.zeros((BATCH, n), drive.dtype), drive)[1]
+
+    @jax.custom_vjp
+    def recurrence(w_h, drive):
+        return scan(w_h, drive)
+
+    def forward(w_h, drive):
+        states = scan(w_h, drive)
+        return states, (w_h, states)
+
+    def backward(saved, g):
+        w_h, states = saved
+
+        def body(carry, inputs):
+            g_t, h_t = inputs
+            delta = (g_t + carry) * (1.0 - h_t * h_t)
+            return delta @ w_h, delta
+
+        _, deltas = jax.lax.scan(body, jnp.zeros_like(g[0]), (g, states), reverse=True)
+        previous = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]])
+        return jnp.einsum("tbi,tbj->ij", deltas, previous), deltas
+
+    recurrence.defvjp(forward, backward)
+
+    def loss(unroll):
+        def f(params, x, y):
+            w_h, w_x, b = params
+            return jnp.mean(jnp.square(unroll(w_h, x @ w_x.T + b) - y))
+
+        return jax.jit(jax.grad(f))
+
+    return loss(scan), loss(recurrence)
+
+
+def main() -> None:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, nargs="+", default=[64, 128, 256])
+    args = parser.parse_args()
+    print(f"vanilla tanh, one core, batch {BATCH}, T={T}: ms per gradient (best of interleaved runs)")
+    print(f"{'units':>5s} {'autodiff':>10s} {'hand-written':>13s} {'ratio':>7s} {'max rel. diff':>14s}")
+    for n in args.units:
+        rng = np.random.default_rng(0)
+        params = (jnp.asarray(np.linalg.qr(rng.normal(size=(n, n)))[0], jnp.float32),
+                  jnp.asarray(rng.normal(size=(n, N_IN)) / np.sqrt(N_IN), jnp.float32), jnp.zeros(n, jnp.float32))
+        x = jnp.asarray(rng.choice([-1.0, 0.0, 1.0], size=(T, BATCH, N_IN), p=[0.05, 0.9, 0.05]), jnp.float32)
+        y = jnp.asarray(rng.normal(size=(T, BATCH, n)), jnp.float32)
+        autodiff, hand = formulations(n)
+        error = max(float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(a)))
+                    for a, b in zip(autodiff(params, x, y), hand(params, x, y)))
+        a, b = [], []
+        for _ in range(3):
+            a.append(best_ms(autodiff, params, x, y, repeats=2))
+            b.append(best_ms(hand, params, x, y, repeats=2))
+        print(f"{n:5d} {min(a):10.2f} {min(b):13.2f} {min(a) / min(b):6.2f}x {error:14.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
