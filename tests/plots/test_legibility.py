@@ -65,6 +65,12 @@ FIGURES = {
     "mode zeroing": lambda: plots.mode_zeroing({c: rng.uniform(size=(4, 17)) for c in ("vanilla", "gru")}),
     "topology maps": lambda: plots.topology_maps(rng.normal(size=(15, 2)), labels().cell, rng.normal(size=(10, 2)),
                                                  labels().cell[:10], modal_count=27),
+    "population maps, one view and a note": lambda: plots.population_maps(
+        rng.normal(size=(12, 2)), labels()[labels().activation == "tanh"].reset_index(drop=True), metric="svcca"),
+    "mds map by user labels": lambda: plots.mds_map(rng.normal(size=(12, 2)), np.repeat(["lab-a", "lab-b", "x"], 4),
+                                                    title="svcca MDS by group label"),
+    "loss histograms, narrow range": lambda: plots.loss_histograms(labels().assign(
+        validation_loss=rng.uniform(0.95, 1.3, 15), status="ok")),
     "fixed point graph": lambda: plots.fixed_point_graph(rng.normal(size=(8, 30, 6)), rng.normal(size=(5, 6)),
                                                          np.array([1, 0, 1, 0, 1], bool), rng.uniform(size=(5, 5))),
 }
@@ -87,7 +93,8 @@ def test_degenerate_data_is_not_drawn_and_says_why():
     one_activation = labels()[labels().activation == "tanh"].reset_index(drop=True)
     fig = plots.population_maps(rng.normal(size=(len(one_activation), 2)), one_activation, metric="svcca")
     assert len(fig.axes) == 1  # the activation view has one activation: left out, and said
-    assert "vanilla networks by activation (1 activation among the analysed networks)" in fig.get_supxlabel()
+    assert "vanilla networks by activation (1 activation among the analysed networks)" in " ".join(
+        fig.get_supxlabel().split())
     with pytest.raises(plots.NothingToDraw, match="1 input frequency"):
         plots.frequency_response(pd.DataFrame({"cell": ["gru"] * 3, "activation": "tanh", "input_frequency": 0.2,
                                                "linear_frequency": [0.1, 0.2, 0.3]}))
@@ -96,3 +103,24 @@ def test_degenerate_data_is_not_drawn_and_says_why():
     single = plots.topology_maps(rng.normal(size=(5, 2)), labels().cell[:5], rng.normal(size=(1, 2)),
                                  labels().cell[:1], modal_count=27)
     assert len(single.axes) == 1 and "fewer than 3" in single.get_supxlabel()
+
+
+@pytest.mark.parametrize("name", ["loss histograms", "loss histograms, narrow range", "loss curves"])
+def test_tick_labels_do_not_run_into_each_other(name):
+    fig = FIGURES[name]()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels(which="both")
+                     if t.get_visible() and t.get_text().strip()]
+            assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:]), ax.get_title()
+
+
+def test_user_labels_get_distinct_colours():
+    from rnnpop.plots._style import label_colours
+
+    colours = label_colours(["lab-a", "lab-b", "gru", "lab-c"])
+    assert colours["gru"] == plots._style.CELL_COLOURS["gru"]
+    assert len({colours[k] for k in ("lab-a", "lab-b", "lab-c")}) == 3 and "#777777" not in colours.values()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, pc_axes, sort_key
+from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, label_colours, note, pc_axes, sort_key
 
 
 def pca(states: np.ndarray, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +112,13 @@ def mds_map(embedding: np.ndarray, groups: np.ndarray, *, title: str, ax=None,
     if ax is None:
         fig, (ax,) = figure(1)
     hollow = np.zeros(len(groups), bool) if hollow is None else np.asarray(hollow, bool)
-    for name in dict.fromkeys(groups):
+    colours = label_colours(groups)
+    for name, shade in colours.items():
         for open_marker in (False, True):
             sel = (groups == name) & (hollow == open_marker)
             if sel.any():
-                ax.scatter(*embedding[sel, :2].T, s=30, facecolors="none" if open_marker else colour(name),
-                           edgecolors=colour(name), label=f"{name}{' (untrained)' if open_marker else ''}")
+                ax.scatter(*embedding[sel, :2].T, s=30, facecolors="none" if open_marker else shade,
+                           edgecolors=shade, label=f"{name}{' (untrained)' if open_marker else ''}")
     ax.set_xlabel("MDS 1 (distance units)"), ax.set_ylabel("MDS 2 (distance units)")
     ax.set_title(title), ax.legend(fontsize=8, frameon=False)
     return fig

@@ -12,9 +12,25 @@ CELL_ORDER = tuple(CELL_COLOURS)
 ACTIVATION_ORDER = ("relu", "tanh")
 
 
+LABEL_COLOURS = ("#0077BB", "#EE7733", "#009988", "#CC3311", "#33BBEE", "#EE3377", "#BBBBBB", "#000000")
+"""Paul Tol's vibrant scheme: the colours of a user's own group labels, in order."""
+
+
 def colour(key: str) -> str:
     """The colour of a cell type or an activation (grey for anything else)."""
     return CELL_COLOURS.get(key) or ACTIVATION_COLOURS.get(key) or "#777777"
+
+
+def label_colours(names) -> dict[str, str]:
+    """A colour per distinct name: a cell's or an activation's own, else the next of
+    :data:`LABEL_COLOURS` (cycling past eight labels)."""
+    out, k = {}, 0
+    for name in dict.fromkeys(names):
+        if name in CELL_COLOURS or name in ACTIVATION_COLOURS:
+            out[name] = colour(name)
+        else:
+            out[name], k = LABEL_COLOURS[k % len(LABEL_COLOURS)], k + 1
+    return out
 
 
 def figure(n_panels: int = 1, *, width: float = 4.0, height: float = 3.4, projection: str | None = None):
@@ -34,8 +50,11 @@ class NothingToDraw(ValueError):
 
 
 def note(fig, text: str) -> None:
-    """A line under the panels saying what was left out and why."""
-    fig.supxlabel(text, fontsize=8, color="#555555")
+    """Lines under the panels saying what was left out and why (wrapped to the figure's width)."""
+    import textwrap
+
+    characters = max(20, int(fig.get_figwidth() * 72 / 8 * 1.6))  # 8-pt text: about 1.6 characters per point-em
+    fig.supxlabel("\n".join(textwrap.wrap(text, characters)), fontsize=8, color="#555555")
 
 
 def pc_axes(ax) -> None:

@@ -20,11 +20,11 @@ def loss_histograms(table: pd.DataFrame) -> Figure:
     bins = np.geomspace(lo * 0.9, hi * 1.1, 20)
     for ax, ((cell, activation), rows) in zip(axes, configs):
         ok = rows[(rows.status == "ok") & np.isfinite(rows.validation_loss)]
-        ax.hist(ok.validation_loss, bins=bins, color=colour(cell), alpha=0.85,
-                label=f"{len(ok)} ok, {len(rows) - len(ok)} diverged")
+        ax.hist(ok.validation_loss, bins=bins, color=colour(cell), alpha=0.85)
         ax.set_xscale("log")
+        _sparse_log_ticks(ax.xaxis)
         ax.set_xlabel("validation loss (MSE)"), ax.set_ylabel("networks")
-        ax.set_title(f"{cell}-{activation}", fontsize=9), ax.legend(fontsize=8, frameon=False)
+        ax.set_title(f"{cell}-{activation}\n{len(ok)} ok, {len(rows) - len(ok)} diverged", fontsize=9)
     return fig
 
 
@@ -47,6 +47,17 @@ def loss_curves(curves: dict[tuple[str, str], np.ndarray], *, log_every: int) ->
                     label=f"median of {len(data)}")
             ax.legend(fontsize=8, frameon=False)
         ax.set_yscale("log")
+        _sparse_log_ticks(ax.yaxis)
         ax.set_xlabel("iteration"), ax.set_ylabel("training loss (MSE)")
         ax.set_title("-".join(config), fontsize=9)
     return fig
+
+
+def _sparse_log_ticks(axis) -> None:
+    """Label a log axis at 1, 2 and 5 × powers of ten only: over less than a decade matplotlib
+    labels every minor tick, and the labels run into each other."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    axis.set_minor_formatter(NullFormatter())
