@@ -20,25 +20,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
+from _timing import best_ms  # noqa: E402  benchmarks/, the script's own directory
+
 BATCH, T, N_IN = 64, 100, 3
-
-
-def best_ms(fn, *args, repeats: int = 5, calls: int = 10) -> float:
-    import jax
-
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            out = fn(*args)
-        jax.block_until_ready(out)
-        times.append((time.perf_counter() - start) / calls * 1e3)
-    return min(times)
 
 
 def formulations(n: int):
