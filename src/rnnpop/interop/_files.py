@@ -29,7 +29,7 @@ def import_files(paths, *, task: str, store, label: str = "net", group_by: str =
     """Read every file (all before writing anything), group the networks and write the
     store; returns its path. Errors name the file and what is wrong with it."""
     from ..models._cells import cell_name
-    from ..tasks import ArrayTask, make_task
+    from ..tasks import TASKS, ArrayTask, make_task
     from ._npz import from_npz
     from ._population import import_population
     from ._torch import load_torch
@@ -41,6 +41,9 @@ def import_files(paths, *, task: str, store, label: str = "net", group_by: str =
             if n_time:
                 raise ValueError("--n-time does not apply to a task given as arrays (their time axis is the length)")
             the_task = ArrayTask.load(Path(task), file="task.npz")
+        elif task not in TASKS:
+            raise ValueError(f"{task!r} is neither one of rnnpop's tasks {sorted(TASKS)} nor a .npz of your "
+                             "own trials (inputs, targets)")
         else:
             the_task = make_task(task, **({"n_time": n_time} if n_time else {}))
     except ValueError as err:
