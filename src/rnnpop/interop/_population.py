@@ -45,7 +45,7 @@ def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]],
     """
     from ..store import RunStore, is_run_store
     from ..studyfile import parse_study
-    from ..tasks import task_options
+    from ..tasks import ArrayTask, task_options
     from ..train import GroupSpec, TrainConfig, constant_baseline, init_networks
     from ..train._hyper import derive_seed
     from ..train._population import masked_mse, validation_batch
@@ -68,7 +68,7 @@ def import_population(root: str | Path, groups: Mapping[str, Sequence[Network]],
             raise ValueError(f"group {label!r}: networks take {n_in} inputs and give {n_out} outputs; task "
                              f"{task.name!r} has {task.n_inputs} inputs and {task.n_outputs} outputs")
         specs[label] = GroupSpec(cell, activation, units)
-    if hasattr(task, "save"):  # a user's own trials (ArrayTask): stored beside the networks
+    if isinstance(task, ArrayTask):  # a user's own trials: stored beside the networks
         task.save(root)
     study = parse_study({"kind": "imported", "name": name, "seed": seed, "task": task.name,
                          "tasks": {task.name: task_options(task)},
