@@ -148,6 +148,11 @@ def test_vision_evolution_geometry_dendrogram_and_training_figures():
     assert [ax.get_title() for ax in fig.axes] == ["BLT-additive-s0", "BLT-multiplicative-s0"]
     groups = table[(table.model == "BLT-additive-s0") & (table.quantity == "evolution")].t_stable.nunique()
     assert len(fig.axes[0].lines) == 3 * groups  # per t_stable group: trained, untrained, where it settles
+    first_empty = table[~((table.model == "BLT-additive-s0") & (table.quantity == "evolution"))]
+    fig = plots.continued_evolution(first_empty, ["BLT-additive-s0", "BLT-multiplicative-s0"])
+    assert fig.axes[0].get_legend() is None and fig.axes[1].get_legend() is not None  # the legend where lines are
+    with pytest.raises(plots.NothingToDraw, match="no held-out image settled"):
+        plots.continued_evolution(table[table.quantity != "evolution"], ["BLT-additive-s0"])
     assert len(plots.readout_geometry(table).axes) == 3
     assert len(plots.stability_profile(table).axes[0].lines) == 3
     W = rng.normal(size=(5, 8))

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import dendrogram
 
-from ._style import figure
+from ._style import NothingToDraw, figure
 
 VARIANT_COLOURS = {"B": "#777777", "BL": "#4477AA", "BT": "#EE6677", "BLT": "#228833"}
 INTERACTION_STYLES = {"additive": "-", "multiplicative": "--"}
@@ -70,8 +70,10 @@ def continued_evolution(table: pd.DataFrame, models: list[str]) -> Figure:
                         label=f"t_stable {t}" if state == "trained" else None)
             ax.axvline(t, color=c, lw=0.5, alpha=0.4)
         ax.set(title=model, xlabel="time step t → t+1", ylabel="‖h_t+1 − h_t‖")
-    if len(axes):
-        axes[0].legend(fontsize=8, ncol=2)
+    labelled = [ax for ax in axes if ax.get_legend_handles_labels()[0]]
+    if not labelled:
+        raise NothingToDraw("no held-out image settled on its correct class in the networks shown")
+    labelled[0].legend(fontsize=8, ncol=2)
     return fig
 
 

@@ -13,7 +13,7 @@ from ..analysis import load_vision_summary, vision_findings
 from ..store import VisionStore
 from ..store._atomic import read_manifest
 from ._common import hardware_line, html_table, figure_items, write_html
-from ._figures import Figure
+from ._figures import Figure, drawn
 
 
 def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Figure]:
@@ -33,11 +33,11 @@ def vision_figures(store: VisionStore, summary: pd.DataFrame | None) -> list[Fig
         Figure("When predictions settle",
                "Fraction of held-out images whose prediction is correct from step t_stable on (and not "
                "predicted before it).", plots.stability_profile(summary)),
-        Figure("Continued evolution after correct classification",
-               "The two most accurate recurrent networks. Step size ‖h_t+1 − h_t‖ of the pooled representation "
-               "for images that settle correctly, "
-               "grouped by the step they settle at (vertical lines); dashed: the same network untrained, "
-               "same images.", plots.continued_evolution(summary, shown)),
+        drawn("Continued evolution after correct classification",
+              "The two most accurate recurrent networks. Step size ‖h_t+1 − h_t‖ of the pooled representation "
+              "for images that settle correctly, "
+              "grouped by the step they settle at (vertical lines); dashed: the same network untrained, "
+              "same images.", lambda: plots.continued_evolution(summary, shown)),
         Figure("Norms and readout zones",
                "Recurrent networks, mean per step. Images already stable at t vs. images that become stable "
                "later: their norm; their cosine with the readout vector of the zone they are in (lower = more "
