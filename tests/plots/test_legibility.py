@@ -71,6 +71,10 @@ FIGURES = {
                                                     title="svcca MDS by group label"),
     "loss histograms, narrow range": lambda: plots.loss_histograms(labels().assign(
         validation_loss=rng.uniform(0.95, 1.3, 15), status="ok")),
+    "loss curves, six decades": lambda: plots.loss_curves({c: np.geomspace(1.0, 1e-6, 8)[None] * rng.uniform(
+        0.9, 1.1, size=(3, 8)) for c in CONFIGS[:2]}, log_every=100),
+    "loss curves, narrow range": lambda: plots.loss_curves({c: rng.uniform(0.31, 0.44, size=(3, 6))
+                                                            for c in CONFIGS[:2]}, log_every=100),
     "fixed point graph": lambda: plots.fixed_point_graph(rng.normal(size=(8, 30, 6)), rng.normal(size=(5, 6)),
                                                          np.array([1, 0, 1, 0, 1], bool), rng.uniform(size=(5, 5))),
 }
@@ -105,16 +109,19 @@ def test_degenerate_data_is_not_drawn_and_says_why():
     assert len(single.axes) == 1 and "fewer than 3" in single.get_supxlabel()
 
 
-@pytest.mark.parametrize("name", ["loss histograms", "loss histograms, narrow range", "loss curves"])
+@pytest.mark.parametrize("name", ["loss histograms", "loss histograms, narrow range", "loss curves",
+                                  "loss curves, six decades", "loss curves, narrow range"])
 def test_tick_labels_do_not_run_into_each_other(name):
     fig = FIGURES[name]()
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
     for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels(which="both")
-                     if t.get_visible() and t.get_text().strip()]
+        for axis, (lo, hi) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            boxes = [t.get_window_extent(renderer) for t, tick in zip(axis.get_ticklabels(which="both"),
+                                                                       axis.get_ticklocs(minor=False).tolist()
+                                                                       + axis.get_ticklocs(minor=True).tolist())
+                     if t.get_visible() and t.get_text().strip() and lo <= tick <= hi]
             assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:]), ax.get_title()
 
 

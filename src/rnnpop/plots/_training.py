@@ -54,10 +54,19 @@ def loss_curves(curves: dict[tuple[str, str], np.ndarray], *, log_every: int) ->
 
 
 def _sparse_log_ticks(axis) -> None:
-    """Label a log axis at 1, 2 and 5 × powers of ten only: over less than a decade matplotlib
-    labels every minor tick, and the labels run into each other."""
+    """Over less than a decade matplotlib labels every minor tick of a log axis, and the
+    labels run into each other: there, label 1, 2 and 5 × 10ᵏ (every digit where none of
+    those falls in the range) and nothing else. Call after plotting."""
     from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    ax = axis.axes
+    lo, hi = sorted(ax.get_xlim() if axis is ax.xaxis else ax.get_ylim())  # the limits after autoscaling
+    if not (lo > 0 and hi / lo < 10):
+        return
+    decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    subs = (1.0, 2.0, 5.0)
+    if not any(lo <= s * 10.0**k <= hi for k in decades for s in subs):
+        subs = tuple(float(s) for s in range(1, 10))
+    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
     axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
     axis.set_minor_formatter(NullFormatter())
