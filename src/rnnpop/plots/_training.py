@@ -22,7 +22,7 @@ def loss_histograms(table: pd.DataFrame) -> Figure:
         ok = rows[(rows.status == "ok") & np.isfinite(rows.validation_loss)]
         ax.hist(ok.validation_loss, bins=bins, color=colour(cell), alpha=0.85)
         ax.set_xscale("log")
-        _sparse_log_ticks(ax.xaxis)
+        _sparse_log_ticks(ax.xaxis, max_ratio=10)
         ax.set_xlabel("validation loss (MSE)"), ax.set_ylabel("networks")
         ax.set_title(f"{cell}-{activation}\n{len(ok)} ok, {len(rows) - len(ok)} diverged", fontsize=9)
     return fig
@@ -47,26 +47,28 @@ def loss_curves(curves: dict[tuple[str, str], np.ndarray], *, log_every: int) ->
                     label=f"median of {len(data)}")
             ax.legend(fontsize=8, frameon=False)
         ax.set_yscale("log")
-        _sparse_log_ticks(ax.yaxis)
+        _sparse_log_ticks(ax.yaxis, max_ratio=100)
         ax.set_xlabel("iteration"), ax.set_ylabel("training loss (MSE)")
         ax.set_title("-".join(config), fontsize=9)
     return fig
 
 
-def _sparse_log_ticks(axis) -> None:
-    """Over less than a decade matplotlib labels every minor tick of a log axis, and the
-    labels run into each other: there, label 1, 2 and 5 × 10ᵏ (every digit where none of
-    those falls in the range) and nothing else. Call after plotting."""
-    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+def _sparse_log_ticks(axis, max_ratio: float) -> None:
+    """Readable labels on a log axis. Over a short range matplotlib labels a changing subset
+    of the minor ticks in scientific notation, and the labels crowd or run into each other:
+    where the range spans less than ``max_ratio``, label 1, 2 and 5 × 10ᵏ (every digit where
+    none of those is in range) as plain numbers; elsewhere the powers of ten only. Call after
+    plotting."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax = axis.axes
     lo, hi = sorted(ax.get_xlim() if axis is ax.xaxis else ax.get_ylim())  # the limits after autoscaling
-    if not (lo > 0 and hi / lo < 10):
+    axis.set_minor_formatter(NullFormatter())
+    if not (lo > 0 and hi / lo < max_ratio):
         return
     decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
     subs = (1.0, 2.0, 5.0)
     if not any(lo <= s * 10.0**k <= hi for k in decades for s in subs):
         subs = tuple(float(s) for s in range(1, 10))
-    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
-    axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
-    axis.set_minor_formatter(NullFormatter())
+    axis.set_major_locator(LogLocator(base=10.0, subs=subs, numticks=100))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
