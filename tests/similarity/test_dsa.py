@@ -100,3 +100,26 @@ def test_equal_to_dsa_metric_havok_and_wasserstein_and_no_worse_angular():
     # rnnpop's is never more than 1e-2 rad above dsa-metric's, here it is lower on average
     assert np.all(ours[upper] <= reference[upper] + 1e-2), (ours, reference)
     assert ours[upper].mean() <= reference[upper].mean()
+
+
+def test_blocks_spread_over_devices_give_the_same_distances_and_large_ranks_stay_finite():
+    # rank 30 of slowly decaying dynamics: Adam's first steps are large; unclipped, the
+    # products-only retraction left O(r) and returned NaN
+    X = [rnn_trajectories(s, n=32, trials=8, T=60, gain=0.9) for s in range(4)]
+    operators = [havok_operator(x, n_delays=10, rank=30) for x in X]
+    operators.append(rotation(30, 7) @ operators[0] @ rotation(30, 7).T)
+    whole = operator_distances(operators)
+    assert np.all(np.isfinite(whole)) and whole[0, 4] < 1e-3
+    others = whole + np.eye(5)
+    others[0, 4] = others[4, 0] = 1.0
+    assert np.all(others > 0.05)
+    # ten pairs in blocks of four: two full blocks and a padded one
+    np.testing.assert_allclose(operator_distances(operators, block_size=4), whole, atol=1e-5)
+
+
+def test_search_settings_are_checked():
+    A = havok_operator(rnn_trajectories(0), n_delays=3, rank=6)
+    with pytest.raises(ValueError, match="keep must be between 1 and the 21 starts"):
+        operator_distances([A, A], keep=22)
+    with pytest.raises(ValueError, match="iters at least 3"):
+        operator_distances([A, A], iters=2)

@@ -6,7 +6,8 @@ Hankel matrix one step (principal component regression), as the ``dsa-metric``
 package's ``DMD`` computes it. Per pair, batched: the Procrustes analysis over vector
 fields, ``min over orthogonal C`` of the angle between ``A_x`` and ``C A_y Cᵀ``
 (operators scaled to unit Frobenius norm), optimised for many pairs at once in one
-jitted program; or the Wasserstein distance between the operators' eigenvalues.
+jitted program spread over the devices; or the Wasserstein distance between the
+operators' eigenvalues.
 """
 
 from __future__ import annotations
@@ -61,26 +62,35 @@ def havok_operator(trajectories: np.ndarray, *, n_delays: int = 10, rank: int | 
 
 
 def dsa_distances(trajectories: Sequence[np.ndarray], *, n_delays: int = 10, rank: int | None = 20,
-                  score: str = "angular", iters: int = 1000, lr: float = 0.05, restarts: int = 8,
-                  block_size: int = 2048, seed: int = 0, progress: Progress | None = None) -> np.ndarray:
+                  score: str = "angular", iters: int = 300, lr: float = 0.2, restarts: int = 8, keep: int = 4,
+                  block_size: int = 1024, seed: int = 0, progress: Progress | None = None) -> np.ndarray:
     """DSA distances ``(N, N)`` between N networks' ``trajectories (trials, time, units)``.
 
     ``score='angular'``: ``arccos`` of the largest ``tr(A_xᵀ C A_y Cᵀ)`` over orthogonal
     C (unit-norm operators), radians in [0, π]; ``'wasserstein'``: the optimal-transport
     cost (squared distances, uniform weights) between the operators' eigenvalues, as
-    ``dsa-metric`` scores them. Symmetric, zero diagonal.
+    ``dsa-metric`` scores them. Symmetric, zero diagonal. The search settings are
+    :func:`operator_distances`'.
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {list(SCORES)}, got {score!r}")
     operators = [havok_operator(t, n_delays=n_delays, rank=rank) for t in trajectories]
-    return operator_distances(operators, score=score, iters=iters, lr=lr, restarts=restarts,
+    return operator_distances(operators, score=score, iters=iters, lr=lr, restarts=restarts, keep=keep,
                               block_size=block_size, seed=seed, progress=progress)
 
 
-def operator_distances(operators: Sequence[np.ndarray], *, score: str = "angular", iters: int = 1000,
-                       lr: float = 0.05, restarts: int = 8, block_size: int = 2048, seed: int = 0,
+def operator_distances(operators: Sequence[np.ndarray], *, score: str = "angular", iters: int = 300,
+                       lr: float = 0.2, restarts: int = 8, keep: int = 4, block_size: int = 1024, seed: int = 0,
                        progress: Progress | None = None) -> np.ndarray:
-    """The DSA score between every pair of operators ``(r, r)`` (see :func:`dsa_distances`)."""
+    """The DSA score between every pair of operators ``(r, r)`` (see :func:`dsa_distances`).
+
+    The angular score is a search over O(r) from ``2·restarts + 5`` starts per pair (the
+    identity, a reflection, ``restarts`` random rotations and their reflections, three
+    eigenbasis-informed starts); all of them take the first third of the ``iters`` steps
+    at rate ``lr``, the ``keep`` best continue with a cosine-decayed rate. Pairs are
+    batched ``block_size`` at a time and spread over JAX's local devices (the cores, after
+    :func:`rnnpop.train.configure_cpu`).
+    """
     n = len(operators)
     D = np.zeros((n, n))
     i, j = np.triu_indices(n, k=1)
@@ -94,16 +104,47 @@ def operator_distances(operators: Sequence[np.ndarray], *, score: str = "angular
     sizes = {np.shape(A) for A in operators}
     if len(sizes) != 1:
         raise ValueError(f"angular DSA needs operators of one size (one rank for every network), got {sorted(sizes)}")
+    if not 1 <= keep <= 2 * restarts + 5 or iters < 3:
+        raise ValueError(f"keep must be between 1 and the {2 * restarts + 5} starts, and iters at least 3; "
+                         f"got keep={keep}, iters={iters}")
+    if not len(i):
+        return D
     stack = np.stack([np.asarray(A, np.float64) / np.linalg.norm(A) for A in operators]).astype(np.float32)
-    r = stack.shape[-1]
-    starts = _starts(r, restarts, seed)
-    for start in range(0, len(i), block_size):
-        a, b = i[start:start + block_size], j[start:start + block_size]
-        residual = np.asarray(_best_alignment(stack[a], stack[b], starts, iters, lr), np.float64)
-        D[a, b] = D[b, a] = 2.0 * np.arcsin(np.clip(residual / 2.0, 0.0, 1.0))  # = arccos tr(Aᵀ C B Cᵀ)
+    starts = _starts(stack.shape[-1], restarts, seed)
+    bases = _eigenbases(stack)
+    for done, block, residual in _blocks(stack, bases, i, j, starts, iters, lr, keep, block_size):
+        D[i[block], j[block]] = D[j[block], i[block]] = 2.0 * np.arcsin(np.clip(residual / 2.0, 0.0, 1.0))
         if progress is not None:
-            progress("pairs", min(start + block_size, len(i)), len(i))
+            progress("pairs", done, len(i))
     return D
+
+
+def _eigenbases(stack: np.ndarray) -> np.ndarray:
+    """``(N, 3, r, r)``: the eigenvectors of each operator's symmetric part, ``AᵀA`` and
+    ``AAᵀ`` (ascending eigenvalues), for the informed starts."""
+    forms = np.stack([stack + np.swapaxes(stack, -1, -2), np.swapaxes(stack, -1, -2) @ stack,
+                      stack @ np.swapaxes(stack, -1, -2)], axis=1)
+    return np.linalg.eigh(forms.astype(np.float64))[1].astype(np.float32)
+
+
+def _blocks(stack, bases, i, j, starts, iters: int, lr: float, keep: int, block_size: int):
+    """Yield ``(pairs done, slice of the pairs, residuals)`` block by block; each block of
+    equal size (the last padded) is split over the devices along its pairs."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    devices = jax.local_devices()
+    count = len(devices)
+    per_block = -(-len(i) // block_size)
+    size = count * -(-len(i) // (per_block * count))  # equal blocks, a multiple of the devices
+    sharding = NamedSharding(Mesh(np.array(devices), ("pair",)), PartitionSpec("pair"))
+    for start in range(0, len(i), size):
+        block = slice(start, min(start + size, len(i)))
+        a = np.resize(i[block], size)  # the last block padded with its own pairs
+        b = np.resize(j[block], size)
+        residual = _compiled()(*(jax.device_put(x, sharding) for x in (stack[a], stack[b], bases[a], bases[b])),
+                               starts, iters, lr, keep)
+        yield block.stop, block, np.asarray(residual, np.float64)[:block.stop - start]
 
 
 def _eigenvalue_transport(a: np.ndarray, b: np.ndarray) -> float:
@@ -134,54 +175,61 @@ def _starts(r: int, restarts: int, seed: int) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-def _best_alignment(A, B, starts, iters: int, lr: float):
-    """:func:`_alignment` compiled (JAX imported on first use, not with rnnpop.similarity)."""
-    return _compiled()(A, B, starts, iters, lr)
-
-
 @functools.lru_cache(maxsize=1)
 def _compiled():
+    """:func:`_alignment` compiled (JAX imported on first use, not with rnnpop.similarity)."""
     import jax
 
-    return jax.jit(_alignment, static_argnums=(3,))
+    return jax.jit(_alignment, static_argnums=(5, 7))
 
 
-def _alignment(A, B, starts, iters: int, lr: float):
+def _alignment(A, B, bases_a, bases_b, starts, iters: int, lr, keep: int):
     """``min over starts`` of the optimised ``‖A − C B Cᵀ‖``, per pair: ``A, B (P, r, r)``
-    of unit norm (the residual is ``2 sin(θ/2)`` of the angle θ the alignment leaves).
+    of unit norm (the residual is ``2 sin(θ/2)`` of the angle θ the alignment leaves),
+    ``bases_a, bases_b (P, 3, r, r)`` their :func:`_eigenbases`, ``starts (S, r, r)``.
 
-    C = C₀ · Cayley(S), S skew (free parameters W, S = W − Wᵀ), Adam on W with a cosine
-    learning-rate decay, from each start C₀: the identity, a reflection and random
-    rotations of both (the two components of O(r)), and three informed by the eigenbases
-    of symmetric forms of A and B (exact for rotated copies).
+    Riemannian gradient ascent of ``f(C) = tr(Aᵀ C B Cᵀ)`` on O(r), in C's own frame:
+    the Euclidean gradient ``G = A C Bᵀ + Aᵀ C B`` becomes the skew ``Ω = CᵀG − GᵀC``,
+    Adam's moments are kept on Ω, and a step is ``C ← C(I + U)`` (‖U‖ clipped to 0.5)
+    followed by one Newton–Schulz step back onto O(r) (matrix products only: XLA's CPU backend solves
+    small batched systems an order of magnitude slower than it multiplies them). Starts:
+    ``starts`` (the identity, a reflection and random rotations of both) and three informed
+    by the eigenbases of symmetric forms of A and B (exact for rotated copies). Every
+    start takes the first third of the steps at rate ``lr``; the ``keep`` best continue,
+    the rate decaying along a cosine; four Newton–Schulz steps end on O(r) to float32
+    precision. No LAPACK call runs inside the program (the eigenbases come from NumPy).
     """
     import jax
     import jax.numpy as jnp
-    import optax
 
     r = A.shape[-1]
     eye = jnp.eye(r, dtype=A.dtype)
+    beta1, beta2 = 0.9, 0.999
+    explore = iters // 3
 
-    def transform(W, c0):
-        S = W - W.T
-        return c0 @ jnp.linalg.solve(eye + S, eye - S)
+    def orthonormalise(C):  # one Newton–Schulz step towards the polar factor
+        return C @ (1.5 * eye - 0.5 * jnp.swapaxes(C, -1, -2) @ C)
 
-    def alignment(W, a, b, c0):
-        C = transform(W, c0)
-        return jnp.trace(a.T @ C @ b @ C.T)
+    def ascend(a, b, C, m, v, rates, first):
+        def step(t, carry):
+            C, m, v = carry
+            G = jnp.einsum("ij,sjk->sik", a, C @ b.T) + jnp.einsum("ji,sjk->sik", a, C @ b)
+            M = jnp.swapaxes(C, -1, -2) @ G
+            omega = M - jnp.swapaxes(M, -1, -2)
+            m = beta1 * m + (1 - beta1) * omega
+            v = beta2 * v + (1 - beta2) * omega * omega
+            k = first + t + 1
+            U = rates[t] * (m / (1 - beta1**k)) / (jnp.sqrt(v / (1 - beta2**k)) + 1e-8)
+            norm = jnp.sqrt(jnp.sum(U * U, axis=(-2, -1), keepdims=True))
+            U = U * jnp.minimum(1.0, 0.5 / norm)  # steps ≤ 0.5: Newton–Schulz contracts
+            return orthonormalise(C + C @ U), m, v
 
-    def residual(W, a, b, c0):  # ‖A − C B Cᵀ‖ = 2 sin(θ/2): accurate for small angles in float32
-        C = transform(W, c0)
-        return jnp.linalg.norm(a - C @ b @ C.T)
+        return jax.lax.fori_loop(0, len(rates), step, (C, m, v))
 
-    optimizer = optax.adam(optax.cosine_decay_schedule(lr, iters, alpha=0.01))
-
-    def informed(a, b, form):
-        """An orthogonal C₀ mapping the eigenbasis of a symmetric form of B (its symmetric
-        part, BᵀB or BBᵀ) onto A's, the signs of its columns chosen greedily (two passes):
-        exact for B = Qᵀ A Q when that form's eigenvalues are distinct."""
-        _, ua = jnp.linalg.eigh(form(a))
-        _, ub = jnp.linalg.eigh(form(b))
+    def informed(a, b, ua, ub):
+        """An orthogonal C₀ mapping the eigenbasis ``ub`` of a symmetric form of B onto
+        A's ``ua``, the signs of its columns chosen greedily (two passes): exact for
+        B = Qᵀ A Q when that form's eigenvalues are distinct."""
 
         def score(signs):
             C = (ua * signs) @ ub.T
@@ -194,21 +242,17 @@ def _alignment(A, B, starts, iters: int, lr: float):
         signs = jax.lax.fori_loop(0, 2 * r, flip, jnp.ones(r, a.dtype))
         return (ua * signs) @ ub.T
 
-    def one(a, b, c0):
-        grad = jax.grad(lambda W: -alignment(W, a, b, c0))
+    def pair(a, b, ua, ub):
+        C = jnp.concatenate([starts, jax.vmap(informed, in_axes=(None, None, 0, 0))(a, b, ua, ub)])
+        zeros = jnp.zeros_like(C)
+        C, m, v = ascend(a, b, C, zeros, zeros, jnp.full(explore, lr, A.dtype), 0)
+        C = orthonormalise(orthonormalise(C))
+        value = jnp.sum(a * (C @ b @ jnp.swapaxes(C, -1, -2)), axis=(-2, -1))
+        best = jnp.argsort(-value)[:keep]
+        decay = 0.01 + 0.99 * 0.5 * (1 + jnp.cos(jnp.pi * jnp.arange(iters - explore) / (iters - explore)))
+        C, _, _ = ascend(a, b, C[best], m[best], v[best], (lr * decay).astype(A.dtype), explore)
+        for _ in range(4):
+            C = orthonormalise(C)
+        return jnp.linalg.norm(a - C @ b @ jnp.swapaxes(C, -1, -2), axis=(-2, -1)).min()
 
-        def step(_, carry):
-            W, state = carry
-            updates, state = optimizer.update(grad(W), state)
-            return optax.apply_updates(W, updates), state
-
-        W0 = jnp.zeros((r, r), A.dtype)
-        W, _ = jax.lax.fori_loop(0, iters, step, (W0, optimizer.init(W0)))
-        return residual(W, a, b, c0)
-
-    def pair(a, b):
-        forms = (lambda m: m + m.T, lambda m: m.T @ m, lambda m: m @ m.T)
-        own = jnp.concatenate([starts, jnp.stack([informed(a, b, f) for f in forms])])
-        return jax.vmap(one, in_axes=(None, None, 0))(a, b, own).min()
-
-    return jax.vmap(pair)(A, B)
+    return jax.vmap(pair)(A, B, bases_a, bases_b)
