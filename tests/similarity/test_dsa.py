@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnnpop.similarity import dsa_distances, havok_operator, operator_distances
-from rnnpop.similarity._dsa import delay_embedding
+from rnnpop.similarity._dsa import _leading_right_vectors, delay_embedding
 
 
 def rnn_trajectories(seed, n=8, trials=16, T=60, gain=1.2):
@@ -26,15 +26,12 @@ def rotation(n, seed=0):
 
 
 def _signs(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    """The ±1 per singular vector that makes S·ours·S agree best with theirs (greedy)."""
-    signs = np.ones(len(ours))
-    for k in range(len(ours)):
-        flipped = signs.copy()
-        flipped[k] = -1
-        if (np.abs(flipped[:, None] * ours * flipped[None, :] - theirs).sum()
-                < np.abs(signs[:, None] * ours * signs[None, :] - theirs).sum()):
-            signs = flipped
-    return signs
+    """The ±1 per singular vector that makes S·ours·S agree with theirs: ours ⊙ theirs is
+    about s sᵀ ⊙ |A|², so s is the sign pattern of its leading eigenvector."""
+    product = ours * theirs
+    _, vectors = np.linalg.eigh(product + product.T)
+    signs = np.sign(vectors[:, -1])
+    return np.where(signs == 0, 1.0, signs)
 
 
 def test_rotated_copy_is_at_zero_and_distances_are_symmetric():
@@ -62,6 +59,17 @@ def test_two_by_two_matches_a_brute_force_search_over_o2():
         for C in (np.array([[c, -s], [s, c]]), np.array([[c, s], [s, -c]])):
             best = max(best, np.trace(A.T @ C @ B @ C.T))
     assert operator_distances([A, B])[0, 1] == pytest.approx(np.arccos(best), abs=1e-4)
+
+
+def test_leading_vectors_from_the_gram_matrix_equal_the_svd_up_to_sign():
+    rng = np.random.default_rng(3)
+    H = rng.normal(size=(500, 12)) * np.geomspace(10, 0.1, 12)  # well conditioned: the Gram path
+    deficient = np.hstack([H[:, :4], H[:, :4] @ rng.normal(size=(4, 8))])  # rank 4: the SVD path
+    for matrix, r in ((H, 12), (H, 5), (deficient, 6)):
+        ours = _leading_right_vectors(matrix, r)
+        svd = np.linalg.svd(matrix, full_matrices=False)[0][:, :r]
+        np.testing.assert_allclose(np.abs(np.sum(ours * svd, axis=0)), 1.0, atol=1e-6)  # the same vectors
+        np.testing.assert_allclose(ours.T @ ours, np.eye(r), atol=1e-6)
 
 
 def test_too_short_trajectories_name_the_setting():
@@ -123,3 +131,23 @@ def test_search_settings_are_checked():
         operator_distances([A, A], keep=22)
     with pytest.raises(ValueError, match="iters at least 3"):
         operator_distances([A, A], iters=2)
+
+
+def test_two_host_devices_give_the_distances_of_one(tmp_path):
+    # the pairs are sharded over JAX's devices (the cores after configure_cpu); run in a
+    # fresh interpreter, since the device count is fixed when JAX starts
+    import subprocess
+    import sys
+
+    operators = np.stack([havok_operator(rnn_trajectories(s), n_delays=3, rank=10) for s in range(5)])
+    np.save(tmp_path / "operators.npy", operators)
+    script = ("import sys, numpy as np\n"
+              "from rnnpop.train import configure_cpu\n"
+              "configure_cpu(2)\n"
+              "import jax\n"
+              "from rnnpop.similarity import operator_distances\n"
+              "assert len(jax.local_devices()) == 2\n"
+              "np.save(sys.argv[2], operator_distances(list(np.load(sys.argv[1])), block_size=4))\n")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "operators.npy"), str(tmp_path / "two.npy")],
+                   check=True, timeout=300)
+    np.testing.assert_allclose(np.load(tmp_path / "two.npy"), operator_distances(list(operators)), atol=1e-5)

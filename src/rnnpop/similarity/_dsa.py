@@ -51,14 +51,26 @@ def havok_operator(trajectories: np.ndarray, *, n_delays: int = 10, rank: int | 
     if trials * steps < width:
         raise ValueError(f"{trials} trials × {steps} embedded steps are fewer than the embedding's {width} dimensions "
                          f"({X.shape[2]} units × {n_delays} delays); lower analysis.dsa_delays or give longer trials")
-    _, _, vh = np.linalg.svd(H.reshape(trials * steps, width).T, full_matrices=False)
-    V = vh.T.reshape(trials, steps, -1)
-    r = V.shape[-1] if rank is None else rank
-    if not 1 <= r <= V.shape[-1]:
-        raise ValueError(f"analysis.dsa_rank={rank} must be between 1 and the embedding's {V.shape[-1]} dimensions")
+    r = width if rank is None else rank
+    if not 1 <= r <= width:
+        raise ValueError(f"analysis.dsa_rank={rank} must be between 1 and the embedding's {width} dimensions")
+    V = _leading_right_vectors(H.reshape(trials * steps, width), r).reshape(trials, steps, r)
     minus = V[:, :-1, :r].reshape(-1, r)
     plus = V[:, 1:, :r].reshape(-1, r)
     return np.linalg.solve(minus.T @ minus + lamb * np.eye(r), minus.T @ plus).T
+
+
+def _leading_right_vectors(H: np.ndarray, r: int) -> np.ndarray:
+    """The ``r`` leading singular vectors ``(rows, r)`` of ``H (rows, width)`` over its rows:
+    from the eigenvectors of the Gram matrix ``HᵀH`` (a product and a width × width
+    eigenproblem, far cheaper than the SVD of a long H), or from the SVD where the
+    ``r``-th singular value is below 1e-4 of the first (the Gram's eigenvectors would
+    lose precision there)."""
+    values, vectors = np.linalg.eigh(H.T @ H)
+    values, vectors = values[::-1][:r], vectors[:, ::-1][:, :r]
+    if values[-1] > 1e-8 * values[0]:
+        return H @ (vectors / np.sqrt(values))
+    return np.linalg.svd(H, full_matrices=False)[0][:, :r]
 
 
 def dsa_distances(trajectories: Sequence[np.ndarray], *, n_delays: int = 10, rank: int | None = 20,
