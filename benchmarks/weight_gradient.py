@@ -1,19 +1,20 @@
 """Candidate (issue 25): the recurrent weight gradient as one product after the backward loop.
 
-A vanilla tanh network's gradient (batch 64, T = 100, one core), two ways, interleaved in this
-one process, best of 5 × 10 calls each:
+A vanilla or LSTM tanh network's gradient (batch 64, T = 100, one core), two ways, interleaved
+in this one process, best of 2 × 10 calls each, three rounds:
 
 - baseline, autodiff: ``jax.grad`` through ``lax.scan`` (rnnpop's trainer today), which adds
   ``δ_t h_{t-1}ᵀ`` to the weight gradient at every step of the reverse loop;
 - candidate, a hand-written backward pass (``jax.custom_vjp``): the reverse loop carries only
-  ``δ_t``; ``dW_h = Σ_t δ_t h_{t-1}ᵀ`` is one product over all steps and trials afterwards.
+  ``δ_t`` (for the LSTM ``(dh, dc)``, the gate activations and cell states saved by the forward
+  loop); ``dW_h = Σ_t δ_t h_{t-1}ᵀ`` is one product over all steps and trials afterwards.
 
 It prints both times, their ratio and the largest relative difference of the gradients. A
 generic form for every cell (the recurrent matrix held constant in the loop, the cotangents
 of its products collected through added zero inputs) was measured too while building this and
 was slower than autodiff (0.43–1.03×); it is not kept.
 
-    python benchmarks/weight_gradient.py [--units 64 128 256]
+    python benchmarks/weight_gradient.py [--units 64 128 256] [--cells vanilla lstm]
 """
 
 from __future__ import annotations
@@ -28,35 +29,74 @@ from _timing import best_ms  # noqa: E402  benchmarks/, the script's own directo
 BATCH, T, N_IN = 64, 100, 3
 
 
-def formulations(n: int):
-    """``(autodiff, hand_written)`` gradients of the loss w.r.t. ``(w_h, w_x, b)``."""
+def formulations(cell: str, n: int):
+    """``(autodiff, hand_written)`` gradients of the loss w.r.t. ``(w_h, w_x, b)`` for a
+    ``cell`` (``vanilla`` or ``lstm``, tanh) of ``n`` units; the loss is on the hidden states."""
     import jax
     import jax.numpy as jnp
 
-    def scan(w_h, drive):  # drive (T, B, n) -> states (T, B, n)
-        def body(h, d):
-            h = jnp.tanh(h @ w_h.T + d)
-            return h, h
+    blocks = {"vanilla": 1, "lstm": 4}[cell]
+    sigmoid = jax.nn.sigmoid
 
-        return jax.lax.scan(body, jnp.zeros((BATCH, n), drive.dtype), drive)[1]
+    def step(w_h, carry, d):  # one step of the batch: the cell's state and its saved values
+        if cell == "vanilla":
+            h = jnp.tanh(carry @ w_h.T + d)
+            return h, h, h
+        h, c = carry
+        i, f, o, u = jnp.split(h @ w_h.T + d, 4, axis=-1)
+        i, f, o, u = sigmoid(i), sigmoid(f), sigmoid(o), jnp.tanh(u)
+        c = f * c + i * u
+        h = o * jnp.tanh(c)
+        return (h, c), h, (i, f, o, u, c)
+
+    def initial(drive):
+        h = jnp.zeros((BATCH, n), drive.dtype)
+        return h if cell == "vanilla" else (h, h)
+
+    def scan(w_h, drive):  # drive (T, B, blocks·n) -> hidden states (T, B, n)
+        def body(carry, d):
+            carry, h, _ = step(w_h, carry, d)
+            return carry, h
+
+        return jax.lax.scan(body, initial(drive), drive)[1]
 
     @jax.custom_vjp
     def recurrence(w_h, drive):
         return scan(w_h, drive)
 
     def forward(w_h, drive):
-        states = scan(w_h, drive)
-        return states, (w_h, states)
+        def body(carry, d):
+            carry, h, saved = step(w_h, carry, d)
+            return carry, (h, saved)
 
-    def backward(saved, g):
-        w_h, states = saved
+        _, (states, saved) = jax.lax.scan(body, initial(drive), drive)
+        return states, (w_h, states, saved)
 
-        def body(carry, inputs):
-            g_t, h_t = inputs
-            delta = (g_t + carry) * (1.0 - h_t * h_t)
-            return delta @ w_h, delta
+    def backward(residuals, g):
+        w_h, states, saved = residuals
+        if cell == "vanilla":
+            def body(dh, inputs):
+                g_t, h_t = inputs
+                delta = (g_t + dh) * (1.0 - h_t * h_t)
+                return delta @ w_h, delta
 
-        _, deltas = jax.lax.scan(body, jnp.zeros_like(g[0]), (g, states), reverse=True)
+            _, deltas = jax.lax.scan(body, jnp.zeros_like(g[0]), (g, states), reverse=True)
+        else:
+            i, f, o, u, c = saved
+            c_before = jnp.concatenate([jnp.zeros_like(c[:1]), c[:-1]])
+
+            def body(carry, inputs):
+                dh, dc = carry
+                g_t, i, f, o, u, c, c_before = inputs
+                dh = g_t + dh
+                tc = jnp.tanh(c)
+                dc = dc + dh * o * (1.0 - tc * tc)
+                delta = jnp.concatenate([dc * u * i * (1.0 - i), dc * c_before * f * (1.0 - f),
+                                         dh * tc * o * (1.0 - o), dc * i * (1.0 - u * u)], axis=-1)
+                return (delta @ w_h, dc * f), delta
+
+            zeros = jnp.zeros_like(g[0])
+            _, deltas = jax.lax.scan(body, (zeros, zeros), (g, i, f, o, u, c, c_before), reverse=True)
         previous = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]])
         return jnp.einsum("tbi,tbj->ij", deltas, previous), deltas
 
@@ -69,7 +109,7 @@ def formulations(n: int):
 
         return jax.jit(jax.grad(f))
 
-    return loss(scan), loss(recurrence)
+    return blocks, loss(scan), loss(recurrence)
 
 
 def main() -> None:
@@ -79,23 +119,26 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--cells", nargs="+", default=["vanilla", "lstm"], choices=["vanilla", "lstm"])
     args = parser.parse_args()
-    print(f"vanilla tanh, one core, batch {BATCH}, T={T}: ms per gradient (best of interleaved runs)")
-    print(f"{'units':>5s} {'autodiff':>10s} {'hand-written':>13s} {'ratio':>7s} {'max rel. diff':>14s}")
-    for n in args.units:
+    print(f"tanh cells, one core, batch {BATCH}, T={T}: ms per gradient (best of interleaved runs)")
+    print(f"{'cell':>7s} {'units':>5s} {'autodiff':>10s} {'hand-written':>13s} {'ratio':>7s} {'max rel. diff':>14s}")
+    for cell, n in ((cell, n) for cell in args.cells for n in args.units):
         rng = np.random.default_rng(0)
-        params = (jnp.asarray(np.linalg.qr(rng.normal(size=(n, n)))[0], jnp.float32),
-                  jnp.asarray(rng.normal(size=(n, N_IN)) / np.sqrt(N_IN), jnp.float32), jnp.zeros(n, jnp.float32))
+        blocks, autodiff, hand = formulations(cell, n)
+        w_h = np.concatenate([np.linalg.qr(rng.normal(size=(n, n)))[0] for _ in range(blocks)])
+        params = (jnp.asarray(w_h, jnp.float32),
+                  jnp.asarray(rng.normal(size=(blocks * n, N_IN)) / np.sqrt(N_IN), jnp.float32),
+                  jnp.zeros(blocks * n, jnp.float32))
         x = jnp.asarray(rng.choice([-1.0, 0.0, 1.0], size=(T, BATCH, N_IN), p=[0.05, 0.9, 0.05]), jnp.float32)
         y = jnp.asarray(rng.normal(size=(T, BATCH, n)), jnp.float32)
-        autodiff, hand = formulations(n)
         error = max(float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(a)))
                     for a, b in zip(autodiff(params, x, y), hand(params, x, y)))
         a, b = [], []
         for _ in range(3):
             a.append(best_ms(autodiff, params, x, y, repeats=2))
             b.append(best_ms(hand, params, x, y, repeats=2))
-        print(f"{n:5d} {min(a):10.2f} {min(b):13.2f} {min(a) / min(b):6.2f}x {error:14.1e}", flush=True)
+        print(f"{cell:>7s} {n:5d} {min(a):10.2f} {min(b):13.2f} {min(a) / min(b):6.2f}x {error:14.1e}", flush=True)
 
 
 if __name__ == "__main__":
