@@ -67,3 +67,16 @@ class Network(eqx.Module):
 
         _, states = jax.lax.scan(body, h0, drive)
         return states, self.readout(states)
+
+    def batch(self, inputs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Unroll ``inputs (B, T, n_in)`` from zero states: ``states (B, T, state_size)``,
+        ``outputs (B, T, n_out)`` — ``jax.vmap(self)(inputs)``, with a hand-written
+        backward pass for the cells that have one (``_recurrence``)."""
+        from ._recurrence import unroll
+
+        drive = jax.vmap(jax.vmap(self.cell.project))(jnp.swapaxes(inputs, 0, 1))  # (T, B, n_blocks·n)
+        states = unroll(self.cell, drive)
+        if states is None:
+            return jax.vmap(self)(inputs)
+        states = jnp.swapaxes(states, 0, 1)
+        return states, self.readout(states)

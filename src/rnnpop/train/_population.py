@@ -62,7 +62,7 @@ def _init_network(task: Task, spec: GroupSpec, seed: jax.Array) -> Network:
 
 def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
     """``Σ mask·(y − target)² / Σ mask`` over a batch ``(B, T, ·)``."""
-    _, outputs = jax.vmap(net)(inputs)
+    _, outputs = net.batch(inputs)
     return jnp.sum(mask * jnp.square(outputs - targets)) / jnp.sum(mask)
 
 
