@@ -113,14 +113,14 @@ def operator_distances(operators: Sequence[np.ndarray], *, score: str = "angular
             if progress is not None and (k + 1) % 1000 == 0:
                 progress("pairs", k + 1, len(i))
         return D
+    if not len(i):
+        return D
     sizes = {np.shape(A) for A in operators}
     if len(sizes) != 1:
         raise ValueError(f"angular DSA needs operators of one size (one rank for every network), got {sorted(sizes)}")
     if not 1 <= keep <= 2 * restarts + 5 or iters < 3:
         raise ValueError(f"keep must be between 1 and the {2 * restarts + 5} starts, and iters at least 3; "
                          f"got keep={keep}, iters={iters}")
-    if not len(i):
-        return D
     stack = np.stack([np.asarray(A, np.float64) / np.linalg.norm(A) for A in operators]).astype(np.float32)
     starts = _starts(stack.shape[-1], restarts, seed)
     bases = _eigenbases(stack)
