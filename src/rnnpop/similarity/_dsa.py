@@ -203,8 +203,8 @@ def _alignment(A, B, bases_a, bases_b, starts, iters: int, lr, keep: int):
     Riemannian gradient ascent of ``f(C) = tr(Aᵀ C B Cᵀ)`` on O(r), in C's own frame:
     the Euclidean gradient ``G = A C Bᵀ + Aᵀ C B`` becomes the skew ``Ω = CᵀG − GᵀC``,
     Adam's moments are kept on Ω, and a step is ``C ← C(I + U)`` (‖U‖ clipped to 0.5)
-    followed by one Newton–Schulz step back onto O(r) (matrix products only: XLA's CPU backend solves
-    small batched systems an order of magnitude slower than it multiplies them). Starts:
+    followed by one Newton–Schulz step back onto O(r) (matrix products only: XLA's CPU
+    backend solves small batched systems ~7× slower than it multiplies them). Starts:
     ``starts`` (the identity, a reflection and random rotations of both) and three informed
     by the eigenbases of symmetric forms of A and B (exact for rotated copies). Every
     start takes the first third of the steps at rate ``lr``; the ``keep`` best continue,
