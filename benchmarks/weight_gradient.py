@@ -5,9 +5,10 @@ in this one process, best of 2 × 10 calls each, three rounds:
 
 - baseline, autodiff: ``jax.grad`` through ``lax.scan`` (rnnpop's trainer today), which adds
   ``δ_t h_{t-1}ᵀ`` to the weight gradient at every step of the reverse loop;
-- candidate, a hand-written backward pass (``jax.custom_vjp``): the reverse loop carries only
-  ``δ_t`` (for the LSTM ``(dh, dc)``, the gate activations and cell states saved by the forward
-  loop); ``dW_h = Σ_t δ_t h_{t-1}ᵀ`` is one product over all steps and trials afterwards.
+- candidate, rnnpop's hand-written backward pass (``rnnpop.models._recurrence``, a
+  ``jax.custom_vjp``): the reverse loop carries only ``δ_t`` (for the LSTM ``(dh, dc)``, the
+  gate activations and cell states saved by the forward loop); ``dW_h = Σ_t δ_t h_{t-1}ᵀ`` is
+  one product over all steps and trials afterwards.
 
 It prints both times, their ratio and the largest relative difference of the gradients. A
 generic form for every cell (the recurrent matrix held constant in the loop, the cotangents
@@ -30,77 +31,34 @@ BATCH, T, N_IN = 64, 100, 3
 
 
 def formulations(cell: str, n: int):
-    """``(autodiff, hand_written)`` gradients of the loss w.r.t. ``(w_h, w_x, b)`` for a
-    ``cell`` (``vanilla`` or ``lstm``, tanh) of ``n`` units; the loss is on the hidden states."""
+    """``(blocks, autodiff, hand_written)``: the gradients of the loss w.r.t. ``(w_h, w_x,
+    b)`` for a ``cell`` (``vanilla`` or ``lstm``, tanh) of ``n`` units, the loss on the hidden
+    states; the hand-written pass is rnnpop's own (``rnnpop.models._recurrence``)."""
     import jax
     import jax.numpy as jnp
+
+    from rnnpop.models import _recurrence
 
     blocks = {"vanilla": 1, "lstm": 4}[cell]
     sigmoid = jax.nn.sigmoid
 
-    def step(w_h, carry, d):  # one step of the batch: the cell's state and its saved values
+    def step(w_h, carry, d):  # one step of the batch: the cell's state, its hidden vector
         if cell == "vanilla":
             h = jnp.tanh(carry @ w_h.T + d)
-            return h, h, h
+            return h, h
         h, c = carry
         i, f, o, u = jnp.split(h @ w_h.T + d, 4, axis=-1)
-        i, f, o, u = sigmoid(i), sigmoid(f), sigmoid(o), jnp.tanh(u)
-        c = f * c + i * u
-        h = o * jnp.tanh(c)
-        return (h, c), h, (i, f, o, u, c)
-
-    def initial(drive):
-        h = jnp.zeros((BATCH, n), drive.dtype)
-        return h if cell == "vanilla" else (h, h)
+        c = sigmoid(f) * c + sigmoid(i) * jnp.tanh(u)
+        h = sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
 
     def scan(w_h, drive):  # drive (T, B, blocks·n) -> hidden states (T, B, n)
-        def body(carry, d):
-            carry, h, _ = step(w_h, carry, d)
-            return carry, h
+        zeros = jnp.zeros((BATCH, n), drive.dtype)
+        return jax.lax.scan(lambda carry, d: step(w_h, carry, d), zeros if cell == "vanilla" else (zeros, zeros),
+                            drive)[1]
 
-        return jax.lax.scan(body, initial(drive), drive)[1]
-
-    @jax.custom_vjp
     def recurrence(w_h, drive):
-        return scan(w_h, drive)
-
-    def forward(w_h, drive):
-        def body(carry, d):
-            carry, h, saved = step(w_h, carry, d)
-            return carry, (h, saved)
-
-        _, (states, saved) = jax.lax.scan(body, initial(drive), drive)
-        return states, (w_h, states, saved)
-
-    def backward(residuals, g):
-        w_h, states, saved = residuals
-        if cell == "vanilla":
-            def body(dh, inputs):
-                g_t, h_t = inputs
-                delta = (g_t + dh) * (1.0 - h_t * h_t)
-                return delta @ w_h, delta
-
-            _, deltas = jax.lax.scan(body, jnp.zeros_like(g[0]), (g, states), reverse=True)
-        else:
-            i, f, o, u, c = saved
-            c_before = jnp.concatenate([jnp.zeros_like(c[:1]), c[:-1]])
-
-            def body(carry, inputs):
-                dh, dc = carry
-                g_t, i, f, o, u, c, c_before = inputs
-                dh = g_t + dh
-                tc = jnp.tanh(c)
-                dc = dc + dh * o * (1.0 - tc * tc)
-                delta = jnp.concatenate([dc * u * i * (1.0 - i), dc * c_before * f * (1.0 - f),
-                                         dh * tc * o * (1.0 - o), dc * i * (1.0 - u * u)], axis=-1)
-                return (delta @ w_h, dc * f), delta
-
-            zeros = jnp.zeros_like(g[0])
-            _, deltas = jax.lax.scan(body, (zeros, zeros), (g, i, f, o, u, c, c_before), reverse=True)
-        previous = jnp.concatenate([jnp.zeros_like(states[:1]), states[:-1]])
-        return jnp.einsum("tbi,tbj->ij", deltas, previous), deltas
-
-    recurrence.defvjp(forward, backward)
+        return getattr(_recurrence, f"_{cell}")("tanh", w_h, drive)[..., :n]
 
     def loss(unroll):
         def f(params, x, y):

@@ -14,7 +14,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from ._cells import LSTM, Vanilla
+from ._cells import ACTIVATIONS, LSTM, Vanilla
 
 
 def unroll(cell, drive: jax.Array) -> jax.Array | None:
@@ -25,10 +25,6 @@ def unroll(cell, drive: jax.Array) -> jax.Array | None:
     if type(cell) is LSTM:
         return _lstm(cell.activation, cell.w_h, drive)
     return None
-
-
-def _phi(activation: str, x):
-    return jnp.tanh(x) if activation == "tanh" else jax.nn.relu(x)
 
 
 def _phi_prime(activation: str, y):
@@ -50,7 +46,7 @@ def _vanilla(activation, w_h, drive):
 
 def _vanilla_forward(activation, w_h, drive):
     def body(h, d):
-        h = _phi(activation, h @ w_h.T + d)
+        h = ACTIVATIONS[activation](h @ w_h.T + d)
         return h, h
 
     states = jax.lax.scan(body, jnp.zeros(drive.shape[1:2] + w_h.shape[1:], drive.dtype), drive)[1]
@@ -85,9 +81,9 @@ def _lstm_forward(activation, w_h, drive):
     def body(state, d):
         h, c = state
         i, f, o, u = jnp.split(h @ w_h.T + d, 4, axis=-1)
-        i, f, o, u = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jax.nn.sigmoid(o), _phi(activation, u)
+        i, f, o, u = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jax.nn.sigmoid(o), ACTIVATIONS[activation](u)
         c = f * c + i * u
-        phi_c = _phi(activation, c)
+        phi_c = ACTIVATIONS[activation](c)
         h = o * phi_c
         return (h, c), (h, c, i, f, o, u, phi_c)
 
