@@ -20,7 +20,7 @@ def distances(labels: pd.DataFrame, key, spread, seed=0):
     """Distances between points drawn around one centre per value of ``key(labels)``."""
     rng = np.random.default_rng(seed)
     keys = key(labels).to_numpy()
-    centres = {k: 3.0 * rng.normal(size=5) for k in set(keys)}
+    centres = {k: 3.0 * rng.normal(size=5) for k in sorted(set(keys))}  # sorted: set order varies with PYTHONHASHSEED
     x = np.array([centres[k] for k in keys]) + spread * rng.normal(size=(len(keys), 5))
     return np.linalg.norm(x[:, None] - x[None], axis=-1)
 
