@@ -1,12 +1,15 @@
-"""Issue 25: the trainer with the hand-written backward passes (``rnnpop.models._recurrence``)
-against the same trainer with autodiff through the scan, interleaved in one process.
+"""Issue 25: the trainer's recurrence three ways, interleaved in one process: autodiff
+through the scan, the hand-written passes written in JAX, and the native kernels
+(``rnnpop.models._recurrence``; ``rnnpop/_kernels/recurrence.cc``).
 
 Flip-flop, batch 64, T = 100, a group of --size networks on the CPU layout (one
 single-threaded device per core); network-iterations per second, medians of --repeats
-alternating runs. The baseline is rnnpop's own previous code path: ``_recurrence.unroll``
-replaced by one returning ``None`` (every cell then takes autodiff, as before).
+alternating runs. The baseline is rnnpop's own earlier code path: ``_recurrence.unroll``
+replaced by one returning ``None`` (every cell then takes autodiff); "jax" is the same code
+with the native kernels switched off (``_native.used_for`` false), so the vanilla and LSTM
+cells take their JAX passes and the UGRNN and GRU autodiff.
 
-    python benchmarks/train_backward.py [--cells vanilla lstm] [--units 128] [--size 8]
+    python benchmarks/train_backward.py [--cells vanilla ugrnn gru lstm] [--units 128] [--size 8]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ BATCH, T = 64, 100
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", nargs="+", default=["vanilla", "lstm"])
+    parser.add_argument("--cells", nargs="+", default=["vanilla", "ugrnn", "gru", "lstm"])
     parser.add_argument("--units", type=int, nargs="+", default=[128])
     parser.add_argument("--size", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=40)
@@ -33,6 +36,7 @@ def main() -> None:
     from rnnpop.train import configure_cpu
 
     configure_cpu()
+    from rnnpop import _native
     from rnnpop.models import _recurrence
     from rnnpop.tasks import FlipFlop
     from rnnpop.train import GroupSpec, Hyperparameters, TrainConfig, train_group
@@ -44,9 +48,13 @@ def main() -> None:
     config = TrainConfig(n_iterations=args.iterations, batch_size=BATCH, log_every=args.iterations,
                          validation_size=BATCH)
 
-    def rate(spec, autodiff: bool) -> float:
+    paths = {"autodiff": lambda: mock.patch.object(_recurrence, "unroll", lambda cell, drive: None),
+             "jax": lambda: mock.patch.object(_native, "used_for", lambda *arrays: False),
+             "native": contextlib.nullcontext}
+
+    def rate(spec, path: str) -> float:
         _programs.cache_clear()
-        with mock.patch.object(_recurrence, "unroll", lambda cell, drive: None) if autodiff else contextlib.nullcontext():
+        with paths[path]():
             train_group(FlipFlop(n_time=T), spec, hp, config)  # compile
             start = time.perf_counter()
             train_group(FlipFlop(n_time=T), spec, hp, config)
@@ -57,14 +65,15 @@ def main() -> None:
     for cell in args.cells:
         for units in args.units:
             spec = GroupSpec(cell, "tanh", units)
-            base, ours = [], []
+            runs = {path: [] for path in paths}
             for _ in range(args.repeats):
-                base.append(rate(spec, autodiff=True))
-                ours.append(rate(spec, autodiff=False))
-            b, o = statistics.median(base), statistics.median(ours)
-            print(f"{cell:>8s} {units:4d}: autodiff {b:7.1f} (runs {', '.join(f'{x:.0f}' for x in base)})  "
-                  f"hand-written {o:7.1f} (runs {', '.join(f'{x:.0f}' for x in ours)})  ratio {o / b:5.2f}x",
-                  flush=True)
+                for path, found in runs.items():
+                    found.append(rate(spec, path))
+            m = {path: statistics.median(found) for path, found in runs.items()}
+            print(f"{cell:>8s} {units:4d}: " + "  ".join(
+                f"{path} {m[path]:6.1f} (runs {', '.join(f'{x:.0f}' for x in found)})" for path, found in runs.items())
+                + f"  native/autodiff {m['native'] / m['autodiff']:5.2f}x  native/jax {m['native'] / m['jax']:5.2f}x",
+                flush=True)
 
 
 if __name__ == "__main__":

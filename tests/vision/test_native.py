@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rnnpop.vision import _native
+from rnnpop import _native
 from rnnpop.vision._layers import _explicit, _xla_conv, conv
 
 

@@ -4,7 +4,13 @@ Autodiff through ``lax.scan`` adds ``δ_t h_{t−1}ᵀ`` to the recurrent weight
 every reverse step (a thin product at each step, memory-bound at 256 units). The passes
 here carry only the state cotangents backwards and take ``dW_h = Σ_t δ_t h_{t−1}ᵀ`` as one
 product over all steps and trials afterwards (`benchmarks/weight_gradient.py`: 1.2–2.1×
-per gradient). Cells without one use autodiff.
+per gradient).
+
+On a CPU (float32, ``n_units`` a multiple of 8, a C++ compiler at hand) both loops are
+native kernels (``rnnpop/_kernels/recurrence.cc``): every step's recurrent product and the
+cell's elementwise work in one call for all T steps, for the vanilla, UGRNN, GRU and LSTM
+cells (`benchmarks/train_backward.py`). Elsewhere the vanilla and LSTM cells have the
+passes written in JAX below, and other cells use autodiff.
 """
 
 from __future__ import annotations
@@ -13,13 +19,21 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from ._cells import ACTIVATIONS, LSTM, Vanilla
+from .. import _native
+from ._cells import ACTIVATIONS, GRU, LSTM, UGRNN, Vanilla
+
+_NATIVE_CELLS = {Vanilla: 0, UGRNN: 1, GRU: 2, LSTM: 3}  # the kernels' cell codes
+_SAVED = (0, 2, 3, 5)  # blocks of n the forward kernel keeps per step for the backward one
 
 
 def unroll(cell, drive: jax.Array) -> jax.Array | None:
     """``drive (T, B, n_blocks·n)`` (the projected inputs, time-major) -> ``states (T, B,
     state_size)`` from a zero state; ``None`` for a cell without a hand-written pass."""
+    code = _NATIVE_CELLS.get(type(cell))
+    if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, drive):
+        return _native_unroll(code, cell.activation, cell.w_h, drive)
     if type(cell) is Vanilla:
         return _vanilla(cell.activation, cell.w_h, drive)
     if type(cell) is LSTM:
@@ -111,3 +125,35 @@ def _lstm_backward(activation, saved, g):
 
 
 _lstm.defvjp(_lstm_forward, _lstm_backward)
+
+
+# --- native kernels: every cell of _NATIVE_CELLS --------------------------------------------
+
+def _kernel_attributes(code: int, activation: str) -> dict:
+    return {"cell": np.int64(code), "activation": np.int64(list(ACTIVATIONS).index(activation))}
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _native_unroll(code, activation, w_h, drive):
+    return _native_forward(code, activation, w_h, drive)[0]
+
+
+def _native_forward(code, activation, w_h, drive):
+    (steps, trials, _), n = drive.shape, w_h.shape[1]
+    shapes = (jax.ShapeDtypeStruct((steps, trials, 2 * n if code == 3 else n), drive.dtype),
+              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), drive.dtype))
+    states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
+        w_h.T, drive, **_kernel_attributes(code, activation))
+    return states, (w_h, states, saved)
+
+
+def _native_backward(code, activation, residuals, g):
+    w_h, states, saved = residuals
+    shapes = (jax.ShapeDtypeStruct(states.shape[:2] + w_h.shape[:1], states.dtype),
+              jax.ShapeDtypeStruct(w_h.shape, w_h.dtype))
+    deltas, dw_h = jax.ffi.ffi_call("rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
+        w_h, states, saved, g, **_kernel_attributes(code, activation))
+    return dw_h, deltas
+
+
+_native_unroll.defvjp(_native_forward, _native_backward)

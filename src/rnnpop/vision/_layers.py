@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _native
+from .. import _native
 
 _DIMENSIONS = ("NHWC", "OIHW", "NHWC")  # weights stay in Equinox's (out, in, kh, kw)
 # The native convolution kernels stream the whole kernel per tile of output, which is faster

@@ -1,14 +1,15 @@
-"""The native CPU kernels of the BLT training step, called from XLA through its FFI: the
-stride-1 convolution (``_kernels/conv.cc``; also its input gradient), its weight gradient
+"""rnnpop's native CPU kernels, called from XLA through its FFI: for the BLT training step
+the stride-1 convolution (``_kernels/conv.cc``; also its input gradient), its weight gradient
 (``_kernels/conv_weight_grad.cc``) and LayerNorm + ReLU with its gradient
-(``_kernels/layer_norm_relu.cc``). They are compiled on first use with the machine's
-C++ compiler, for the machine's own CPU, into one library.
+(``_kernels/layer_norm_relu.cc``); for the recurrent networks their recurrences over a batch,
+forward and backward (``_kernels/recurrence.cc``). They are compiled on first use with the
+machine's C++ compiler, for the machine's own CPU, into one library.
 
 The library is cached under ``$RNNPOP_CACHE`` (default ``$XDG_CACHE_HOME/rnnpop`` or
 ``~/.cache/rnnpop``), keyed by the source, the compiler, jaxlib and the CPU, so a cache shared
 between machines never hands one CPU another's build. Without a compiler, or if the build
-fails (a warning says why), :func:`available` is false and the layers use XLA's own
-operations (``_layers``).
+fails (a warning says why), :func:`available` is false and the callers use XLA's own
+operations (``vision._layers``, ``models._recurrence``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ HANDLERS = {  # FFI target name: the handler's symbol in the library
     "rnnpop_conv_weight_grad": "RnnpopConvWeightGrad",
     "rnnpop_layer_norm_relu": "RnnpopLayerNormRelu",
     "rnnpop_layer_norm_relu_backward": "RnnpopLayerNormReluBackward",
+    "rnnpop_recurrence": "RnnpopRecurrence",
+    "rnnpop_recurrence_backward": "RnnpopRecurrenceBackward",
 }
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-w")
 

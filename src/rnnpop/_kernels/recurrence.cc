@@ -1,0 +1,465 @@
+// The recurrences of rnnpop's cells over a batch of trials, forward and backward, on float32,
+// as XLA FFI handlers for the CPU (rnnpop._native compiles and registers them;
+// rnnpop.models._recurrence calls them). One call runs all T steps of every network in the
+// call: the recurrent product of each step (a register-blocked GEMM, below) and the cell's
+// elementwise work in the same loop, with no per-step dispatch.
+//
+//   forward   wt (G.., n, nb·n)  the recurrent matrix transposed, W_hᵀ
+//             drive (G.., T, B, nb·n)  W_x x_t + b, time-major
+//          -> states (G.., T, B, S)  S = n, or 2n for the LSTM ([h; c])
+//             saved (G.., T, B, k·n)  what the backward pass needs (cell below)
+//   backward  w (G.., nb·n, n), states, saved, g (G.., T, B, S) the states' cotangent
+//          -> deltas (G.., T, B, nb·n)  the cotangent of every step's pre-activations (= of
+//             the drive), dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's
+//             candidate block: Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), added step by step while δ_t and
+//             h_{t−1} are in cache
+//
+// Cells (attribute `cell`), with blocks in rnnpop's order and φ the activation:
+//   0 vanilla  h' = φ(W h + d)                                      saved: nothing (k = 0)
+//   1 UGRNN    c = φ(W_c h + d_c), g = σ(W_g h + d_g), h' = g h + (1 − g) c    saved: c, g
+//   2 GRU      z = σ(W_z h + d_z), r = σ(W_r h + d_r), c = φ(W_c (r h) + d_c),
+//              h' = z h + (1 − z) c                                saved: z, r, c
+//   3 LSTM     i, f, o = σ(·), u = φ(·), c' = f c + i u, h' = o φ(c')   saved: i, f, o, u, φ(c')
+// Networks are split into one part per thread of XLA's pool (parallel.h).
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "parallel.h"
+#include "vectors.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+namespace {
+
+// --- vectors of L floats and their functions ------------------------------------------------
+
+template <int L>
+using V = typename rnnpop::Vec<L>::type;
+
+template <int L>
+struct Ints {
+  typedef int32_t type __attribute__((vector_size(4 * L)));
+};
+
+template <int L>
+inline V<L> ld(const float* p) { return rnnpop::load<L>(p); }
+
+template <int L>
+inline void st(float* p, V<L> v) { rnnpop::store<L>(p, v); }
+
+template <int L>
+inline V<L> splat(float s) { return V<L>{} + s; }
+
+// e^x to about 1 ulp (Cephes' expf: x = k ln 2 + r, |r| <= ln 2 / 2, a degree-5 polynomial),
+// x clamped to [-87.3, 88.3] so that 2^k stays a normal float.
+template <int L>
+inline V<L> exp_(V<L> x) {
+  typedef typename Ints<L>::type I;
+  x = x < -87.3f ? splat<L>(-87.3f) : x;
+  x = x > 88.3f ? splat<L>(88.3f) : x;
+  const V<L> k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
+  const V<L> r = (x - k * 0.693359375f) + k * 2.12194440e-4f;
+  V<L> p = splat<L>(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const I bits = (__builtin_convertvector(k, I) + 127) << 23;
+  return p * reinterpret_cast<const V<L>&>(bits);
+}
+
+template <int L>
+inline V<L> sigmoid(V<L> x) { return 1.0f / (1.0f + exp_<L>(-x)); }
+
+// tanh: the odd rational minimax approximation of degrees 13/6 that XLA:CPU and Eigen use,
+// on x clamped to ±7.905 (where tanh rounds to ±1 in float32); ~1e-7 relative error.
+template <int L>
+inline V<L> tanh_(V<L> x) {
+  x = x < -7.90531110763549805f ? splat<L>(-7.90531110763549805f) : x;
+  x = x > 7.90531110763549805f ? splat<L>(7.90531110763549805f) : x;
+  const V<L> z = x * x;
+  V<L> p = splat<L>(-2.76076847742355e-16f);
+  p = p * z + 2.00018790482477e-13f;
+  p = p * z - 8.60467152213735e-11f;
+  p = p * z + 5.12229709037114e-08f;
+  p = p * z + 1.48572235717979e-05f;
+  p = p * z + 6.37261928875436e-04f;
+  p = p * z + 4.89352455891786e-03f;
+  V<L> q = splat<L>(1.19825839466702e-06f);
+  q = q * z + 1.18534705686654e-04f;
+  q = q * z + 2.26843463243900e-03f;
+  q = q * z + 4.89352518554385e-03f;
+  return x * p / q;
+}
+
+template <int L, bool Relu>
+inline V<L> phi(V<L> x) {
+  if constexpr (Relu) return x < 0.0f ? V<L>{} : x;  // NaN stays NaN, as XLA's max
+  else return tanh_<L>(x);
+}
+
+template <int L, bool Relu>
+inline V<L> phi_prime(V<L> y) {  // φ'(x) from y = φ(x)
+  if constexpr (Relu) return y > 0.0f ? splat<L>(1.0f) : V<L>{};
+  else return 1.0f - y * y;
+}
+
+// --- C (M × N) += A (M × K) @ B (K × N), N a multiple of L ----------------------------------
+
+template <int L, int NV, int MR>
+inline void tile(int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  V<L> acc[MR][NV];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[m][v] = ld<L>(c + m * ldc + v * L);
+  for (int64_t k = 0; k < k_size; ++k) {
+    V<L> bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = ld<L>(b + k * ldb + v * L);
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m) {
+      const float s = a[m * lda + k];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[m][v] += s * bv[v];
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) st<L>(c + m * ldc + v * L, acc[m][v]);
+}
+
+// Rows in blocks of MR while they fit, then 4, 2, 1: MR rows of NV vectors of accumulators,
+// the NV vectors of B they share and one broadcast of A fill the 16 (or 32) vector registers.
+template <int L, int NV, int MR>
+inline void column_panel(int64_t m_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
+                         float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + MR <= m_size; i += MR) tile<L, NV, MR>(k_size, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+  rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
+    tile<L, NV, decltype(mr)::value>(k_size, a + (i + r) * lda, lda, b, ldb, c + (i + r) * ldc, ldc);
+  });
+}
+
+template <int L>
+void gemm(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
+          float* c, int64_t ldc) {
+  constexpr int kRows = rnnpop::kRegisters >= 32 ? 12 : 6;  // (kRows + 1) · 2 + 1 <= registers
+  int64_t j = 0;
+  for (; j + 2 * L <= n_size; j += 2 * L) column_panel<L, 2, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+  for (; j < n_size; j += L) column_panel<L, 1, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+}
+
+// C (M × N) += Aᵀ B, A (K × M), B (K × N): the weight gradient Σ_k a_kᵀ b_k of K trials.
+template <int L, int NV, int MR>
+inline void tile_tn(int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  V<L> acc[MR][NV];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[m][v] = ld<L>(c + m * ldc + v * L);
+  for (int64_t k = 0; k < k_size; ++k) {
+    V<L> bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = ld<L>(b + k * ldb + v * L);
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m) {
+      const float s = a[k * lda + m];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[m][v] += s * bv[v];
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) st<L>(c + m * ldc + v * L, acc[m][v]);
+}
+
+template <int L, int NV, int MR>
+inline void column_panel_tn(int64_t m_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + MR <= m_size; i += MR) tile_tn<L, NV, MR>(k_size, a + i, lda, b, ldb, c + i * ldc, ldc);
+  rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
+    tile_tn<L, NV, decltype(mr)::value>(k_size, a + i + r, lda, b, ldb, c + (i + r) * ldc, ldc);
+  });
+}
+
+template <int L>
+void gemm_tn(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int64_t lda, const float* b,
+             int64_t ldb, float* c, int64_t ldc) {
+  constexpr int kRows = rnnpop::kRegisters >= 32 ? 12 : 6;
+  int64_t j = 0;
+  for (; j + 2 * L <= n_size; j += 2 * L) column_panel_tn<L, 2, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+  for (; j < n_size; j += L) column_panel_tn<L, 1, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+}
+
+// --- one network ------------------------------------------------------------------------------
+
+struct Dims {
+  int64_t t, b, n, nb, s, k;  // steps, trials, units, blocks, state size, saved blocks
+};
+
+constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 5};
+
+// for every trial row r and unit chunk j: f(r, j)
+template <int L, typename F>
+inline void units(const Dims& d, F&& f) {
+  for (int64_t r = 0; r < d.b; ++r)
+    for (int64_t j = 0; j < d.n; j += L) f(r, j);
+}
+
+template <int L, int Cell, bool Relu>
+void forward_one(const Dims& d, const float* wt, const float* drive, float* states, float* saved) {
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n;
+  std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
+  for (int64_t t = 0; t < d.t; ++t) {
+    const float* prev = t ? states + (t - 1) * d.b * d.s : zero.data();  // rows of S: [h] or [h; c]
+    float* out = states + t * d.b * d.s;
+    float* keep = saved + t * d.b * sk;
+    std::memcpy(pre.data(), drive + t * d.b * w, sizeof(float) * d.b * w);
+    if constexpr (Cell == 2) {  // z, r first; c from r ⊙ h
+      gemm<L>(d.b, 2 * n, n, prev, d.s, wt, w, pre.data(), w);
+      units<L>(d, [&](int64_t r, int64_t j) {
+        const float* p = pre.data() + r * w + j;
+        const V<L> z = sigmoid<L>(ld<L>(p)), g = sigmoid<L>(ld<L>(p + n));
+        st<L>(keep + r * sk + j, z);
+        st<L>(keep + r * sk + n + j, g);
+        st<L>(rh.data() + r * n + j, g * ld<L>(prev + r * d.s + j));
+      });
+      gemm<L>(d.b, n, n, rh.data(), n, wt + 2 * n, w, pre.data() + 2 * n, w);
+    } else {
+      gemm<L>(d.b, w, n, prev, d.s, wt, w, pre.data(), w);
+    }
+    units<L>(d, [&](int64_t r, int64_t j) {
+      const float* p = pre.data() + r * w + j;
+      const float* h = prev + r * d.s + j;
+      float* o = out + r * d.s + j;
+      float* s = keep + r * sk + j;
+      if constexpr (Cell == 0) {
+        st<L>(o, phi<L, Relu>(ld<L>(p)));
+      } else if constexpr (Cell == 1) {
+        const V<L> c = phi<L, Relu>(ld<L>(p)), g = sigmoid<L>(ld<L>(p + n));
+        st<L>(s, c);
+        st<L>(s + n, g);
+        st<L>(o, g * ld<L>(h) + (1.0f - g) * c);
+      } else if constexpr (Cell == 2) {
+        const V<L> z = ld<L>(s), c = phi<L, Relu>(ld<L>(p + 2 * n));
+        st<L>(s + 2 * n, c);
+        st<L>(o, z * ld<L>(h) + (1.0f - z) * c);
+      } else {
+        const V<L> i = sigmoid<L>(ld<L>(p)), f = sigmoid<L>(ld<L>(p + n)), og = sigmoid<L>(ld<L>(p + 2 * n)),
+                   u = phi<L, Relu>(ld<L>(p + 3 * n));
+        const V<L> c = f * ld<L>(h + n) + i * u, pc = phi<L, Relu>(c);
+        st<L>(o, og * pc);
+        st<L>(o + n, c);
+        st<L>(s, i);
+        st<L>(s + n, f);
+        st<L>(s + 2 * n, og);
+        st<L>(s + 3 * n, u);
+        st<L>(s + 4 * n, pc);
+      }
+    });
+  }
+}
+
+template <int L, int Cell, bool Relu>
+void backward_one(const Dims& d, const float* wm, const float* states, const float* saved, const float* g,
+                  float* deltas, float* dw) {
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n;
+  std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
+      drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0);
+  std::memset(dw, 0, sizeof(float) * w * n);
+  for (int64_t t = d.t - 1; t >= 0; --t) {
+    const float* prev = t ? states + (t - 1) * d.b * d.s : zero.data();
+    const float* cur = states + t * d.b * d.s;
+    const float* keep = saved + t * d.b * sk;
+    const float* gt = g + t * d.b * d.s;
+    float* delta = deltas + t * d.b * w;
+    // the pre-activations' cotangents of step t; dh becomes the part of h_{t-1}'s cotangent
+    // that does not pass through W (the product is added after)
+    units<L>(d, [&](int64_t r, int64_t j) {
+      const float* h = prev + r * d.s + j;
+      const float* s = keep + r * sk + j;
+      float* e = delta + r * w + j;
+      float* carry = dh.data() + r * n + j;
+      const V<L> dout = ld<L>(gt + r * d.s + j) + ld<L>(carry);
+      if constexpr (Cell == 0) {
+        st<L>(e, dout * phi_prime<L, Relu>(ld<L>(cur + r * d.s + j)));
+        st<L>(carry, V<L>{});
+      } else if constexpr (Cell == 1) {
+        const V<L> c = ld<L>(s), gg = ld<L>(s + n);
+        st<L>(e, dout * (1.0f - gg) * phi_prime<L, Relu>(c));
+        st<L>(e + n, dout * (ld<L>(h) - c) * gg * (1.0f - gg));
+        st<L>(carry, dout * gg);
+      } else if constexpr (Cell == 2) {
+        const V<L> z = ld<L>(s), c = ld<L>(s + 2 * n);
+        st<L>(e, dout * (ld<L>(h) - c) * z * (1.0f - z));
+        st<L>(e + 2 * n, dout * (1.0f - z) * phi_prime<L, Relu>(c));
+        st<L>(carry, dout * z);
+        st<L>(drh.data() + r * n + j, V<L>{});
+      } else {
+        float* cc = dc.data() + r * n + j;
+        const V<L> i = ld<L>(s), f = ld<L>(s + n), og = ld<L>(s + 2 * n), u = ld<L>(s + 3 * n), pc = ld<L>(s + 4 * n);
+        const V<L> dcell = ld<L>(gt + r * d.s + n + j) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
+        st<L>(e, dcell * u * i * (1.0f - i));
+        st<L>(e + n, dcell * ld<L>(h + n) * f * (1.0f - f));
+        st<L>(e + 2 * n, dout * pc * og * (1.0f - og));
+        st<L>(e + 3 * n, dcell * i * phi_prime<L, Relu>(u));
+        st<L>(cc, dcell * f);
+        st<L>(carry, V<L>{});
+      }
+    });
+    if constexpr (Cell == 2) {  // through c's product: the cotangent of r ⊙ h, then r's
+      gemm<L>(d.b, n, n, delta + 2 * n, w, wm + 2 * n * n, n, drh.data(), n);
+      units<L>(d, [&](int64_t r, int64_t j) {
+        const V<L> x = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * sk + n + j), h = ld<L>(prev + r * d.s + j);
+        st<L>(delta + r * w + n + j, x * h * rr * (1.0f - rr));
+        st<L>(rh.data() + r * n + j, rr * h);
+        float* carry = dh.data() + r * n + j;
+        st<L>(carry, ld<L>(carry) + x * rr);
+      });
+      gemm<L>(d.b, n, 2 * n, delta, w, wm, n, dh.data(), n);
+      gemm_tn<L>(2 * n, n, d.b, delta, w, prev, d.s, dw, n);
+      gemm_tn<L>(n, n, d.b, delta + 2 * n, w, rh.data(), n, dw + 2 * n * n, n);
+    } else {
+      gemm<L>(d.b, n, w, delta, w, wm, n, dh.data(), n);
+      gemm_tn<L>(w, n, d.b, delta, w, prev, d.s, dw, n);
+    }
+  }
+}
+
+// --- dispatch ---------------------------------------------------------------------------------
+
+typedef void (*ForwardFn)(const Dims&, const float*, const float*, float*, float*);
+typedef void (*BackwardFn)(const Dims&, const float*, const float*, const float*, const float*, float*, float*);
+
+template <int L, int Cell>
+void pick(bool relu, ForwardFn* f, BackwardFn* b) {
+  *f = relu ? forward_one<L, Cell, true> : forward_one<L, Cell, false>;
+  *b = relu ? backward_one<L, Cell, true> : backward_one<L, Cell, false>;
+}
+
+template <int L>
+void pick_cell(int64_t cell, bool relu, ForwardFn* f, BackwardFn* b) {
+  switch (cell) {
+    case 0: return pick<L, 0>(relu, f, b);
+    case 1: return pick<L, 1>(relu, f, b);
+    case 2: return pick<L, 2>(relu, f, b);
+    default: return pick<L, 3>(relu, f, b);
+  }
+}
+
+// The dimensions from drive (or the cotangent's) (G.., T, B, ·) and W_h's (G.., ·, ·) shapes.
+ffi::Error dims(int64_t cell, int64_t activation, ffi::Span<const int64_t> wd, ffi::Span<const int64_t> xd,
+                bool transposed, Dims* d, int64_t* networks) {
+  if (cell < 0 || cell > 3 || activation < 0 || activation > 1)
+    return ffi::Error::InvalidArgument("recurrence: cell must be 0-3 and activation 0 (tanh) or 1 (relu)");
+  if (wd.size() < 2 || xd.size() < 3 || wd.size() - 2 != xd.size() - 3)
+    return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·) and the sequence (G.., T, B, ·)");
+  d->nb = kBlocks[cell];
+  d->k = kSaved[cell];
+  d->n = transposed ? wd[wd.size() - 2] : wd[wd.size() - 1];
+  const int64_t rows = transposed ? wd[wd.size() - 1] : wd[wd.size() - 2];
+  d->t = xd[xd.size() - 3];
+  d->b = xd[xd.size() - 2];
+  d->s = cell == 3 ? 2 * d->n : d->n;
+  *networks = 1;
+  for (size_t i = 0; i + 2 < wd.size(); ++i) {
+    if (wd[i] != xd[i]) return ffi::Error::InvalidArgument("recurrence: W_h and the sequence have different leading dims");
+    *networks *= wd[i];
+  }
+  if (rows != d->nb * d->n || d->n % 8 != 0)
+    return ffi::Error::InvalidArgument("recurrence: W_h is not (blocks·n, n) for this cell, or n is not a multiple of 8");
+  return ffi::Error::Success();
+}
+
+void over_networks(ffi::ThreadPool& pool, int64_t networks, std::function<void(int64_t)> one) {
+  auto split = std::make_shared<rnnpop::Split>();
+  split->count = networks;
+  split->parts = rnnpop::part_count(pool, networks);
+  split->work = [one](int64_t, int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) one(i);
+  };
+  rnnpop::run_parts(pool, split);
+}
+
+void choose(const Dims& d, int64_t cell, int64_t activation, ForwardFn* fw, BackwardFn* bw) {
+  if (d.n % rnnpop::kLanes == 0) pick_cell<rnnpop::kLanes>(cell, activation == 1, fw, bw);
+  else pick_cell<8>(cell, activation == 1, fw, bw);
+}
+
+ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> drive,
+                   ffi::ResultBuffer<ffi::F32> states, ffi::ResultBuffer<ffi::F32> saved, int64_t cell,
+                   int64_t activation) {
+  Dims d;
+  int64_t networks;
+  if (auto e = dims(cell, activation, wt.dimensions(), drive.dimensions(), true, &d, &networks); e.failure()) return e;
+  if (drive.dimensions().back() != d.nb * d.n || states->element_count() != networks * d.t * d.b * d.s ||
+      saved->element_count() != networks * d.t * d.b * d.k * d.n)
+    return ffi::Error::InvalidArgument("recurrence: drive, states or saved has the wrong size");
+  ForwardFn fw;
+  BackwardFn bw;
+  choose(d, cell, activation, &fw, &bw);
+  const float *wp = wt.typed_data(), *xp = drive.typed_data();
+  float *sp = states->typed_data(), *kp = saved->typed_data();
+  const int64_t steps = d.t * d.b;
+  over_networks(pool, networks, [=](int64_t i) {
+    fw(d, wp + i * d.nb * d.n * d.n, xp + i * steps * d.nb * d.n, sp + i * steps * d.s, kp + i * steps * d.k * d.n);
+  });
+  return ffi::Error::Success();
+}
+
+ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> states,
+                    ffi::Buffer<ffi::F32> saved, ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> deltas,
+                    ffi::ResultBuffer<ffi::F32> dw, int64_t cell, int64_t activation) {
+  Dims d;
+  int64_t networks;
+  if (auto e = dims(cell, activation, w.dimensions(), g.dimensions(), false, &d, &networks); e.failure()) return e;
+  const int64_t steps = d.t * d.b;
+  if (g.dimensions().back() != d.s || states.element_count() != networks * steps * d.s ||
+      saved.element_count() != networks * steps * d.k * d.n || deltas->element_count() != networks * steps * d.nb * d.n ||
+      dw->element_count() != w.element_count())
+    return ffi::Error::InvalidArgument("recurrence: states, saved, the cotangent, deltas or dW_h has the wrong size");
+  ForwardFn fw;
+  BackwardFn bw;
+  choose(d, cell, activation, &fw, &bw);
+  const float *wp = w.typed_data(), *sp = states.typed_data(), *kp = saved.typed_data(), *gp = g.typed_data();
+  float *dp = deltas->typed_data(), *wg = dw->typed_data();
+  over_networks(pool, networks, [=](int64_t i) {
+    bw(d, wp + i * d.nb * d.n * d.n, sp + i * steps * d.s, kp + i * steps * d.k * d.n, gp + i * steps * d.s,
+       dp + i * steps * d.nb * d.n, wg + i * d.nb * d.n * d.n);
+  });
+  return ffi::Error::Success();
+}
+
+}  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Attr<int64_t>("cell")
+                                  .Attr<int64_t>("activation"));
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrenceBackward, backward,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Attr<int64_t>("cell")
+                                  .Attr<int64_t>("activation"));
