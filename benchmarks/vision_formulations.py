@@ -1,6 +1,6 @@
 """What each choice in ``rnnpop.vision``'s BLT buys on the CPU: the same training step (BLT
 additive, same weights and batch) as rnnpop runs it, and with one choice undone — XLA's
-convolutions and gradients instead of the native kernels (``rnnpop.vision._native``); XLA's
+convolutions and gradients instead of the native kernels (``rnnpop._native``); XLA's
 LayerNorm + ReLU (the hand-written VJP) instead of the native kernels; max-pooling
 differentiated by autodiff instead of sending each gradient to the window's first maximum; no
 native kernels at all (what a machine without a C++ compiler runs). Then, on that fallback, the
@@ -23,7 +23,8 @@ from _vision_args import vision_parser  # benchmarks/, the script's own director
 FORMULATION = r"""
 import sys, time
 import equinox as eqx, jax, jax.numpy as jnp, numpy as np, optax
-from rnnpop.vision import BLT, BLTConfig, make_train_step, _blt, _layers, _native, _train
+from rnnpop import _native
+from rnnpop.vision import BLT, BLTConfig, make_train_step, _blt, _layers, _train
 
 formulation, widths, size, steps, batch = sys.argv[1], tuple(map(int, sys.argv[2].split(","))), *map(int, sys.argv[3:6])
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rnnpop.vision import _native
+from rnnpop import _native
 
 
 @pytest.fixture(params=["native", "xla"])

@@ -1,5 +1,5 @@
 // A stride-1 convolution of channel-last float32 feature maps with zero padding, as an XLA FFI
-// handler for the CPU (rnnpop.vision._native compiles and registers it). It serves both the
+// handler for the CPU (rnnpop._native compiles and registers it). It serves both the
 // forward pass and the input gradient (a convolution of the output gradient with the flipped,
 // transposed kernel).
 //

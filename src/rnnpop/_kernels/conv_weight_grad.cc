@@ -1,5 +1,5 @@
 // The weight gradient of a stride-1 convolution on channel-last float32 feature maps, as an
-// XLA FFI handler for the CPU (rnnpop.vision._native compiles and registers it).
+// XLA FFI handler for the CPU (rnnpop._native compiles and registers it).
 //
 //   x  (N, H, W, I)      the convolution's input
 //   g  (N, H', W', O)    the gradient of its output

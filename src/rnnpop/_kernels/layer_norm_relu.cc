@@ -1,5 +1,5 @@
 // relu(LayerNorm(z)) with an elementwise affine, and its gradient, on float32, as XLA FFI
-// handlers for the CPU (rnnpop.vision._native compiles and registers them). Each image is
+// handlers for the CPU (rnnpop._native compiles and registers them). Each image is
 // normalised over all of its D values:
 //
 //   forward   z (B, D), weight (D), bias (D)  ->  y (B, D), mean (B), rstd (B)

@@ -5,11 +5,11 @@
 // elementwise work in the same loop, with no per-step dispatch.
 //
 //   forward   wt (G.., n, nb·n)  the recurrent matrix transposed, W_hᵀ
-//             drive (G.., T, B, nb·n)  W_x x_t + b, time-major
-//          -> states (G.., T, B, S)  S = n, or 2n for the LSTM ([h; c])
-//             saved (G.., T, B, k·n)  what the backward pass needs (cell below)
-//   backward  w (G.., nb·n, n), states, saved, g (G.., T, B, S) the states' cotangent
-//          -> deltas (G.., T, B, nb·n)  the cotangent of every step's pre-activations (= of
+//             drive (G.., B, T, nb·n)  W_x x_t + b
+//          -> states (G.., B, T, S)  S = n, or 2n for the LSTM ([h; c])
+//             saved (G.., B, T, k·n)  what the backward pass needs (cell below)
+//   backward  w (G.., nb·n, n), states, saved, g (G.., B, T, S) the states' cotangent
+//          -> deltas (G.., B, T, nb·n)  the cotangent of every step's pre-activations (= of
 //             the drive), dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's
 //             candidate block: Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), added step by step while δ_t and
 //             h_{t−1} are in cache
@@ -26,6 +26,10 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "parallel.h"
 #include "vectors.h"
@@ -218,31 +222,32 @@ inline void units(const Dims& d, F&& f) {
 
 template <int L, int Cell, bool Relu>
 void forward_one(const Dims& d, const float* wt, const float* drive, float* states, float* saved) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n;
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;  // rs, rk: trials' strides
   std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
   for (int64_t t = 0; t < d.t; ++t) {
-    const float* prev = t ? states + (t - 1) * d.b * d.s : zero.data();  // rows of S: [h] or [h; c]
-    float* out = states + t * d.b * d.s;
-    float* keep = saved + t * d.b * sk;
-    std::memcpy(pre.data(), drive + t * d.b * w, sizeof(float) * d.b * w);
+    const float* prev = t ? states + (t - 1) * d.s : zero.data();  // rows [h] or [h; c], ps apart
+    const int64_t ps = t ? rs : d.s;
+    float* out = states + t * d.s;
+    float* keep = saved + t * sk;
+    for (int64_t r = 0; r < d.b; ++r) std::memcpy(&pre[r * w], drive + (r * d.t + t) * w, sizeof(float) * w);
     if constexpr (Cell == 2) {  // z, r first; c from r ⊙ h
-      gemm<L>(d.b, 2 * n, n, prev, d.s, wt, w, pre.data(), w);
+      gemm<L>(d.b, 2 * n, n, prev, ps, wt, w, pre.data(), w);
       units<L>(d, [&](int64_t r, int64_t j) {
         const float* p = pre.data() + r * w + j;
         const V<L> z = sigmoid<L>(ld<L>(p)), g = sigmoid<L>(ld<L>(p + n));
-        st<L>(keep + r * sk + j, z);
-        st<L>(keep + r * sk + n + j, g);
-        st<L>(rh.data() + r * n + j, g * ld<L>(prev + r * d.s + j));
+        st<L>(keep + r * rk + j, z);
+        st<L>(keep + r * rk + n + j, g);
+        st<L>(rh.data() + r * n + j, g * ld<L>(prev + r * ps + j));
       });
       gemm<L>(d.b, n, n, rh.data(), n, wt + 2 * n, w, pre.data() + 2 * n, w);
     } else {
-      gemm<L>(d.b, w, n, prev, d.s, wt, w, pre.data(), w);
+      gemm<L>(d.b, w, n, prev, ps, wt, w, pre.data(), w);
     }
     units<L>(d, [&](int64_t r, int64_t j) {
       const float* p = pre.data() + r * w + j;
-      const float* h = prev + r * d.s + j;
-      float* o = out + r * d.s + j;
-      float* s = keep + r * sk + j;
+      const float* h = prev + r * ps + j;
+      float* o = out + r * rs + j;
+      float* s = keep + r * rk + j;
       if constexpr (Cell == 0) {
         st<L>(o, phi<L, Relu>(ld<L>(p)));
       } else if constexpr (Cell == 1) {
@@ -273,26 +278,27 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
 template <int L, int Cell, bool Relu>
 void backward_one(const Dims& d, const float* wm, const float* states, const float* saved, const float* g,
                   float* deltas, float* dw) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n;
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk, rw = d.t * w;
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
       drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0);
   std::memset(dw, 0, sizeof(float) * w * n);
   for (int64_t t = d.t - 1; t >= 0; --t) {
-    const float* prev = t ? states + (t - 1) * d.b * d.s : zero.data();
-    const float* cur = states + t * d.b * d.s;
-    const float* keep = saved + t * d.b * sk;
-    const float* gt = g + t * d.b * d.s;
-    float* delta = deltas + t * d.b * w;
+    const float* prev = t ? states + (t - 1) * d.s : zero.data();
+    const int64_t ps = t ? rs : d.s;
+    const float* cur = states + t * d.s;
+    const float* keep = saved + t * sk;
+    const float* gt = g + t * d.s;
+    float* delta = deltas + t * w;
     // the pre-activations' cotangents of step t; dh becomes the part of h_{t-1}'s cotangent
     // that does not pass through W (the product is added after)
     units<L>(d, [&](int64_t r, int64_t j) {
-      const float* h = prev + r * d.s + j;
-      const float* s = keep + r * sk + j;
-      float* e = delta + r * w + j;
+      const float* h = prev + r * ps + j;
+      const float* s = keep + r * rk + j;
+      float* e = delta + r * rw + j;
       float* carry = dh.data() + r * n + j;
-      const V<L> dout = ld<L>(gt + r * d.s + j) + ld<L>(carry);
+      const V<L> dout = ld<L>(gt + r * rs + j) + ld<L>(carry);
       if constexpr (Cell == 0) {
-        st<L>(e, dout * phi_prime<L, Relu>(ld<L>(cur + r * d.s + j)));
+        st<L>(e, dout * phi_prime<L, Relu>(ld<L>(cur + r * rs + j)));
         st<L>(carry, V<L>{});
       } else if constexpr (Cell == 1) {
         const V<L> c = ld<L>(s), gg = ld<L>(s + n);
@@ -308,7 +314,7 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
       } else {
         float* cc = dc.data() + r * n + j;
         const V<L> i = ld<L>(s), f = ld<L>(s + n), og = ld<L>(s + 2 * n), u = ld<L>(s + 3 * n), pc = ld<L>(s + 4 * n);
-        const V<L> dcell = ld<L>(gt + r * d.s + n + j) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
+        const V<L> dcell = ld<L>(gt + r * rs + n + j) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
         st<L>(e, dcell * u * i * (1.0f - i));
         st<L>(e + n, dcell * ld<L>(h + n) * f * (1.0f - f));
         st<L>(e + 2 * n, dout * pc * og * (1.0f - og));
@@ -318,20 +324,20 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
       }
     });
     if constexpr (Cell == 2) {  // through c's product: the cotangent of r ⊙ h, then r's
-      gemm<L>(d.b, n, n, delta + 2 * n, w, wm + 2 * n * n, n, drh.data(), n);
+      gemm<L>(d.b, n, n, delta + 2 * n, rw, wm + 2 * n * n, n, drh.data(), n);
       units<L>(d, [&](int64_t r, int64_t j) {
-        const V<L> x = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * sk + n + j), h = ld<L>(prev + r * d.s + j);
-        st<L>(delta + r * w + n + j, x * h * rr * (1.0f - rr));
+        const V<L> x = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * rk + n + j), h = ld<L>(prev + r * ps + j);
+        st<L>(delta + r * rw + n + j, x * h * rr * (1.0f - rr));
         st<L>(rh.data() + r * n + j, rr * h);
         float* carry = dh.data() + r * n + j;
         st<L>(carry, ld<L>(carry) + x * rr);
       });
-      gemm<L>(d.b, n, 2 * n, delta, w, wm, n, dh.data(), n);
-      gemm_tn<L>(2 * n, n, d.b, delta, w, prev, d.s, dw, n);
-      gemm_tn<L>(n, n, d.b, delta + 2 * n, w, rh.data(), n, dw + 2 * n * n, n);
+      gemm<L>(d.b, n, 2 * n, delta, rw, wm, n, dh.data(), n);
+      gemm_tn<L>(2 * n, n, d.b, delta, rw, prev, ps, dw, n);
+      gemm_tn<L>(n, n, d.b, delta + 2 * n, rw, rh.data(), n, dw + 2 * n * n, n);
     } else {
-      gemm<L>(d.b, n, w, delta, w, wm, n, dh.data(), n);
-      gemm_tn<L>(w, n, d.b, delta, w, prev, d.s, dw, n);
+      gemm<L>(d.b, n, w, delta, rw, wm, n, dh.data(), n);
+      gemm_tn<L>(w, n, d.b, delta, rw, prev, ps, dw, n);
     }
   }
 }
@@ -357,19 +363,19 @@ void pick_cell(int64_t cell, bool relu, ForwardFn* f, BackwardFn* b) {
   }
 }
 
-// The dimensions from drive (or the cotangent's) (G.., T, B, ·) and W_h's (G.., ·, ·) shapes.
+// The dimensions from drive (or the cotangent's) (G.., B, T, ·) and W_h's (G.., ·, ·) shapes.
 ffi::Error dims(int64_t cell, int64_t activation, ffi::Span<const int64_t> wd, ffi::Span<const int64_t> xd,
                 bool transposed, Dims* d, int64_t* networks) {
   if (cell < 0 || cell > 3 || activation < 0 || activation > 1)
     return ffi::Error::InvalidArgument("recurrence: cell must be 0-3 and activation 0 (tanh) or 1 (relu)");
   if (wd.size() < 2 || xd.size() < 3 || wd.size() - 2 != xd.size() - 3)
-    return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·) and the sequence (G.., T, B, ·)");
+    return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·) and the sequence (G.., B, T, ·)");
   d->nb = kBlocks[cell];
   d->k = kSaved[cell];
   d->n = transposed ? wd[wd.size() - 2] : wd[wd.size() - 1];
   const int64_t rows = transposed ? wd[wd.size() - 1] : wd[wd.size() - 2];
-  d->t = xd[xd.size() - 3];
-  d->b = xd[xd.size() - 2];
+  d->b = xd[xd.size() - 3];
+  d->t = xd[xd.size() - 2];
   d->s = cell == 3 ? 2 * d->n : d->n;
   *networks = 1;
   for (size_t i = 0; i + 2 < wd.size(); ++i) {
@@ -381,11 +387,23 @@ ffi::Error dims(int64_t cell, int64_t activation, ffi::Span<const int64_t> wd, f
   return ffi::Error::Success();
 }
 
+// Subnormal floats flushed to zero while it lives (x86's FTZ and DAZ), as XLA:CPU runs its own
+// code: without it the LSTM's forward pass ran at half speed in some processes (sigmoids of
+// large negative pre-activations are subnormal).
+struct FlushSubnormals {
+#if defined(__SSE__)
+  unsigned saved = _mm_getcsr();
+  FlushSubnormals() { _mm_setcsr(saved | 0x8040); }
+  ~FlushSubnormals() { _mm_setcsr(saved); }
+#endif
+};
+
 void over_networks(ffi::ThreadPool& pool, int64_t networks, std::function<void(int64_t)> one) {
   auto split = std::make_shared<rnnpop::Split>();
   split->count = networks;
   split->parts = rnnpop::part_count(pool, networks);
   split->work = [one](int64_t, int64_t first, int64_t last) {
+    FlushSubnormals flush;
     for (int64_t i = first; i < last; ++i) one(i);
   };
   rnnpop::run_parts(pool, split);

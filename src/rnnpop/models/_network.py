@@ -74,9 +74,8 @@ class Network(eqx.Module):
         backward pass for the cells that have one (``_recurrence``)."""
         from ._recurrence import unroll
 
-        drive = jax.vmap(jax.vmap(self.cell.project))(jnp.swapaxes(inputs, 0, 1))  # (T, B, n_blocks·n)
-        states = unroll(self.cell, drive)
+        states = unroll(self.cell, inputs @ self.cell.w_x.T + self.cell.b)  # the drive (B, T, n_blocks·n)
         if states is None:
             return jax.vmap(self)(inputs)
-        states = jnp.swapaxes(states, 0, 1)
         return states, self.readout(states)
+

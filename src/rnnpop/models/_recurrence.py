@@ -29,16 +29,15 @@ _SAVED = (0, 2, 3, 5)  # blocks of n the forward kernel keeps per step for the b
 
 
 def unroll(cell, drive: jax.Array) -> jax.Array | None:
-    """``drive (T, B, n_blocks·n)`` (the projected inputs, time-major) -> ``states (T, B,
-    state_size)`` from a zero state; ``None`` for a cell without a hand-written pass."""
+    """``drive (B, T, n_blocks·n)`` (the projected inputs) -> ``states (B, T, state_size)``
+    from a zero state; ``None`` for a cell without a hand-written pass."""
     code = _NATIVE_CELLS.get(type(cell))
     if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, drive):
         return _native_unroll(code, cell.activation, cell.w_h, drive)
-    if type(cell) is Vanilla:
-        return _vanilla(cell.activation, cell.w_h, drive)
-    if type(cell) is LSTM:
-        return _lstm(cell.activation, cell.w_h, drive)
-    return None
+    passes = {Vanilla: _vanilla, LSTM: _lstm}.get(type(cell))
+    if passes is None:
+        return None
+    return jnp.swapaxes(passes(cell.activation, cell.w_h, jnp.swapaxes(drive, 0, 1)), 0, 1)  # scans: time-major
 
 
 def _phi_prime(activation: str, y):
@@ -139,9 +138,9 @@ def _native_unroll(code, activation, w_h, drive):
 
 
 def _native_forward(code, activation, w_h, drive):
-    (steps, trials, _), n = drive.shape, w_h.shape[1]
-    shapes = (jax.ShapeDtypeStruct((steps, trials, 2 * n if code == 3 else n), drive.dtype),
-              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), drive.dtype))
+    (trials, steps, _), n = drive.shape, w_h.shape[1]
+    shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), drive.dtype),
+              jax.ShapeDtypeStruct((trials, steps, _SAVED[code] * n), drive.dtype))
     states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
         w_h.T, drive, **_kernel_attributes(code, activation))
     return states, (w_h, states, saved)
