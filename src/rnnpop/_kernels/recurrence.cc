@@ -114,9 +114,10 @@ inline V<L> phi_prime(V<L> y) {  // φ'(x) from y = φ(x)
   else return 1.0f - y * y;
 }
 
-// --- C (M × N) += A (M × K) @ B (K × N), N a multiple of L ----------------------------------
+// --- C (M × N) += A (M × K) @ B (K × N), N a multiple of L; with Trans, A is given as Aᵀ
+// (K × M), for the weight gradient Σ_k a_kᵀ b_k over K trials -------------------------------
 
-template <int L, int NV, int MR>
+template <int L, int NV, int MR, bool Trans>
 inline void tile(int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
   V<L> acc[MR][NV];
 #pragma GCC unroll 16
@@ -129,7 +130,7 @@ inline void tile(int64_t k_size, const float* a, int64_t lda, const float* b, in
     for (int v = 0; v < NV; ++v) bv[v] = ld<L>(b + k * ldb + v * L);
 #pragma GCC unroll 16
     for (int m = 0; m < MR; ++m) {
-      const float s = a[m * lda + k];
+      const float s = Trans ? a[k * lda + m] : a[m * lda + k];
 #pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) acc[m][v] += s * bv[v];
     }
@@ -142,67 +143,31 @@ inline void tile(int64_t k_size, const float* a, int64_t lda, const float* b, in
 
 // Rows in blocks of MR while they fit, then 4, 2, 1: MR rows of NV vectors of accumulators,
 // the NV vectors of B they share and one broadcast of A fill the 16 (or 32) vector registers.
-template <int L, int NV, int MR>
+template <int L, int NV, int MR, bool Trans>
 inline void column_panel(int64_t m_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
                          float* c, int64_t ldc) {
+  const int64_t row = Trans ? 1 : lda;  // A's step from one row of C to the next
   int64_t i = 0;
-  for (; i + MR <= m_size; i += MR) tile<L, NV, MR>(k_size, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+  for (; i + MR <= m_size; i += MR) tile<L, NV, MR, Trans>(k_size, a + i * row, lda, b, ldb, c + i * ldc, ldc);
   rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
-    tile<L, NV, decltype(mr)::value>(k_size, a + (i + r) * lda, lda, b, ldb, c + (i + r) * ldc, ldc);
+    tile<L, NV, decltype(mr)::value, Trans>(k_size, a + (i + r) * row, lda, b, ldb, c + (i + r) * ldc, ldc);
   });
 }
 
-template <int L>
+template <int L, bool Trans = false>
 void gemm(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
           float* c, int64_t ldc) {
   constexpr int kRows = rnnpop::kRegisters >= 32 ? 12 : 6;  // (kRows + 1) · 2 + 1 <= registers
   int64_t j = 0;
-  for (; j + 2 * L <= n_size; j += 2 * L) column_panel<L, 2, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
-  for (; j < n_size; j += L) column_panel<L, 1, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
-}
-
-// C (M × N) += Aᵀ B, A (K × M), B (K × N): the weight gradient Σ_k a_kᵀ b_k of K trials.
-template <int L, int NV, int MR>
-inline void tile_tn(int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
-  V<L> acc[MR][NV];
-#pragma GCC unroll 16
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) acc[m][v] = ld<L>(c + m * ldc + v * L);
-  for (int64_t k = 0; k < k_size; ++k) {
-    V<L> bv[NV];
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) bv[v] = ld<L>(b + k * ldb + v * L);
-#pragma GCC unroll 16
-    for (int m = 0; m < MR; ++m) {
-      const float s = a[k * lda + m];
-#pragma GCC unroll 16
-      for (int v = 0; v < NV; ++v) acc[m][v] += s * bv[v];
-    }
-  }
-#pragma GCC unroll 16
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 16
-    for (int v = 0; v < NV; ++v) st<L>(c + m * ldc + v * L, acc[m][v]);
-}
-
-template <int L, int NV, int MR>
-inline void column_panel_tn(int64_t m_size, int64_t k_size, const float* a, int64_t lda, const float* b, int64_t ldb,
-                            float* c, int64_t ldc) {
-  int64_t i = 0;
-  for (; i + MR <= m_size; i += MR) tile_tn<L, NV, MR>(k_size, a + i, lda, b, ldb, c + i * ldc, ldc);
-  rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
-    tile_tn<L, NV, decltype(mr)::value>(k_size, a + i + r, lda, b, ldb, c + (i + r) * ldc, ldc);
-  });
+  for (; j + 2 * L <= n_size; j += 2 * L)
+    column_panel<L, 2, kRows, Trans>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+  for (; j < n_size; j += L) column_panel<L, 1, kRows, Trans>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
 }
 
 template <int L>
 void gemm_tn(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int64_t lda, const float* b,
              int64_t ldb, float* c, int64_t ldc) {
-  constexpr int kRows = rnnpop::kRegisters >= 32 ? 12 : 6;
-  int64_t j = 0;
-  for (; j + 2 * L <= n_size; j += 2 * L) column_panel_tn<L, 2, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
-  for (; j < n_size; j += L) column_panel_tn<L, 1, kRows>(m_size, k_size, a, lda, b + j, ldb, c + j, ldc);
+  gemm<L, true>(m_size, n_size, k_size, a, lda, b, ldb, c, ldc);
 }
 
 // --- one network ------------------------------------------------------------------------------
