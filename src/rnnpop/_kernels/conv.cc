@@ -98,10 +98,7 @@ ffi::Error convolve(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<f
   const ImageFn fn = choose(s.co);
   const float *xp = x.typed_data(), *wp = w.typed_data();
   float* op = out->typed_data();
-  auto split = std::make_shared<rnnpop::Split>();
-  split->count = n;
-  split->parts = rnnpop::part_count(pool, n);
-  split->work = [=](int64_t, int64_t first, int64_t last) {
+  rnnpop::in_parts(pool, n, [=](int64_t, int64_t first, int64_t last) {
     std::vector<float> padded(s.hp * s.wp * s.ci, 0.0f);
     const int64_t rows = std::min(h, s.hp - pad_top), cols = std::min(wi, s.wp - pad_left);
     for (int64_t i = first; i < last; ++i) {
@@ -110,8 +107,7 @@ ffi::Error convolve(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<f
                     sizeof(float) * cols * s.ci);
       fn(s, padded.data(), wp, op + i * s.ho * s.wo * s.co);
     }
-  };
-  rnnpop::run_parts(pool, split);
+  });
   return ffi::Error::Success();
 }
 

@@ -134,12 +134,9 @@ ffi::Error weight_grad(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffe
   const Problem p{x.typed_data(), g.typed_data(), xd[0], xd[1], xd[2], xd[3], gd[1], gd[2], gd[3], wd[2], wd[3],
                   pad_top, pad_left};
   const PartFn fn = choose(p.co);
-  auto s = std::make_shared<rnnpop::Split>();
-  s->count = p.n * p.ho;
-  s->parts = rnnpop::part_count(pool, s->count);
-  auto acc = std::make_shared<std::vector<std::vector<float>>>(s->parts, std::vector<float>(p.kh * p.kw * p.ci * p.co, 0.0f));
-  s->work = [=](int64_t part, int64_t first, int64_t last) { fn(p, (*acc)[part].data(), first, last); };
-  rnnpop::run_parts(pool, s);
+  const int64_t rows = p.n * p.ho, parts = rnnpop::part_count(pool, rows);
+  auto acc = std::make_shared<std::vector<std::vector<float>>>(parts, std::vector<float>(p.kh * p.kw * p.ci * p.co, 0.0f));
+  rnnpop::in_parts(pool, rows, parts, [=](int64_t part, int64_t first, int64_t last) { fn(p, (*acc)[part].data(), first, last); });
   float* out = dw->typed_data();
   const int64_t taps = p.kh * p.kw;
   for (int64_t t = 0; t < taps; ++t)

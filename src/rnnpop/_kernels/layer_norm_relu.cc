@@ -49,9 +49,8 @@ inline V relu(V pre) {  // max(pre, 0), NaN staying NaN as in XLA
   return pre < V{} ? V{} : pre;
 }
 
+using rnnpop::in_parts;
 using rnnpop::part_count;
-using rnnpop::run_parts;
-using rnnpop::Split;
 
 void normalise_image(const float* z, const float* w, const float* b, float eps, int64_t d, float* y, float* mean_out,
                      float* rstd_out) {
@@ -92,13 +91,9 @@ ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> z, ffi::Buffer<ff
   const int64_t d = zd[1];
   const float *zp = z.typed_data(), *wp = weight.typed_data(), *bp = bias.typed_data();
   float *yp = y->typed_data(), *mp = mean->typed_data(), *rp = rstd->typed_data();
-  auto s = std::make_shared<Split>();
-  s->count = zd[0];
-  s->parts = part_count(pool, s->count);
-  s->work = [=](int64_t, int64_t first, int64_t last) {
+  in_parts(pool, zd[0], [=](int64_t, int64_t first, int64_t last) {
     for (int64_t i = first; i < last; ++i) normalise_image(zp + i * d, wp, bp, eps, d, yp + i * d, mp + i, rp + i);
-  };
-  run_parts(pool, s);
+  });
   return ffi::Error::Success();
 }
 
@@ -151,16 +146,13 @@ ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> z, ffi::Buffer<f
   const float *zp = z.typed_data(), *mp = mean.typed_data(), *rp = rstd.typed_data(), *wp = weight.typed_data(),
               *bp = bias.typed_data(), *dyp = dy.typed_data();
   float* dzp = dz->typed_data();
-  auto s = std::make_shared<Split>();
-  s->count = zd[0];
-  s->parts = part_count(pool, s->count);
-  auto sums = std::make_shared<std::vector<std::vector<float>>>(s->parts, std::vector<float>(2 * d, 0.0f));
-  s->work = [=](int64_t part, int64_t first, int64_t last) {
+  const int64_t parts = part_count(pool, zd[0]);
+  auto sums = std::make_shared<std::vector<std::vector<float>>>(parts, std::vector<float>(2 * d, 0.0f));
+  in_parts(pool, zd[0], parts, [=](int64_t part, int64_t first, int64_t last) {
     float* dw = (*sums)[part].data();
     for (int64_t i = first; i < last; ++i)
       backward_image(zp + i * d, mp[i], rp[i], wp, bp, dyp + i * d, d, dzp + i * d, dw, dw + d);
-  };
-  run_parts(pool, s);
+  });
   float *dwp = dweight->typed_data(), *dbp = dbias->typed_data();
   for (int64_t j = 0; j < d; ++j) {
     float w = 0.0f, b = 0.0f;

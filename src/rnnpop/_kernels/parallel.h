@@ -40,4 +40,19 @@ inline void run_parts(xla::ffi::ThreadPool& pool, const std::shared_ptr<Split>& 
   while (s->done.load(std::memory_order_acquire) < s->parts) std::this_thread::yield();
 }
 
+// work(part, first, last) over [0, count) in `parts` parts (run_parts); returns when all are done.
+inline void in_parts(xla::ffi::ThreadPool& pool, int64_t count, int64_t parts,
+                     std::function<void(int64_t, int64_t, int64_t)> work) {
+  auto s = std::make_shared<Split>();
+  s->count = count;
+  s->parts = parts;
+  s->work = std::move(work);
+  run_parts(pool, s);
+}
+
+// The same in one part per pool thread (part_count).
+inline void in_parts(xla::ffi::ThreadPool& pool, int64_t count, std::function<void(int64_t, int64_t, int64_t)> work) {
+  in_parts(pool, count, part_count(pool, count), std::move(work));
+}
+
 }  // namespace rnnpop

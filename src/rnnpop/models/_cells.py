@@ -67,8 +67,8 @@ class _GatedCell(eqx.Module):
         return ACTIVATIONS[self.activation]
 
     def project(self, x: jax.Array) -> jax.Array:
-        """Input drive ``W_x x + b``: ``(n_in,) -> (n_blocks·n,)``."""
-        return self.w_x @ x + self.b
+        """Input drive ``W_x x + b``: ``(..., n_in) -> (..., n_blocks·n)``."""
+        return x @ self.w_x.T + self.b
 
     def __call__(self, x: jax.Array, h: jax.Array) -> jax.Array:
         """One step: ``x (n_in,)``, ``h (state_size,)`` -> ``(state_size,)``."""

@@ -59,7 +59,7 @@ class Network(eqx.Module):
         """
         if h0 is None:
             h0 = jnp.zeros((self.state_size,), inputs.dtype)
-        drive = jax.vmap(self.cell.project)(inputs)  # all steps in one matmul: (T, n_blocks·n)
+        drive = self.cell.project(inputs)  # all steps in one matmul: (T, n_blocks·n)
 
         def body(h, xp):
             h = self.cell.recur(xp, h)
@@ -74,8 +74,7 @@ class Network(eqx.Module):
         backward pass for the cells that have one (``_recurrence``)."""
         from ._recurrence import unroll
 
-        states = unroll(self.cell, inputs @ self.cell.w_x.T + self.cell.b)  # the drive (B, T, n_blocks·n)
+        states = unroll(self.cell, self.cell.project(inputs))  # the drive (B, T, n_blocks·n)
         if states is None:
             return jax.vmap(self)(inputs)
         return states, self.readout(states)
-
