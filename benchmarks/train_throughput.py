@@ -3,15 +3,18 @@
 Flip-flop (3 bits), 128 units, batch 64, T = 100, full BPTT, SGD with momentum and
 gradient clipping. Prints network-iterations per second (one forward + backward +
 update of one network on one batch) for the baseline and for rnnpop at several group
-sizes, the ratio, compile time and peak memory. Both run in this one process.
+sizes, the ratio, compile time and peak memory, and on a CPU the share of the fp32 ceiling
+(every core at the rate of a single-threaded 1024² sgemm, measured in the same run; an
+iteration's work counted as its 3 × T recurrent products). Both run in this one process.
 
 Baseline: ``torch.nn.RNN`` / ``GRU`` / ``LSTM`` (a time loop of ``nn.Linear`` for the UGRNN,
 which PyTorch lacks) + linear readout, one network at a time,
 torch's default threads (= the cores). rnnpop: one single-threaded XLA device per core
 on a CPU (``configure_cpu``), the group vmapped on an accelerator.
 
-All four cells at the defaults (a group of 8) take about 8 minutes on this 2-core machine on a
-slow day (12.8 minutes with groups of 8 and 32, 2026-12-02).
+All four cells at the defaults (a group of 8) take about 2 minutes on this 2-core machine with
+the native recurrence kernels (1 m 41 s, 2026-12-03; 12.8 minutes with groups of 8 and 32
+before them).
 
     python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm] [--units 128]
 """
@@ -93,6 +96,31 @@ def torch_rate(step, iterations: int = 20) -> float:
     return iterations / (time.perf_counter() - start)
 
 
+BLOCKS = {"vanilla": 1, "ugrnn": 2, "gru": 3, "lstm": 4}
+
+
+def iteration_gflop(cell: str, units: int) -> float:
+    """The recurrent products of one network-iteration: forward, input gradient and weight
+    gradient, 3 × T products of ``(B, n) × (n, blocks·n)``."""
+    return 3 * T * 2 * BATCH * units * BLOCKS[cell] * units / 1e9
+
+
+def sgemm_gflops(size: int = 1024) -> float:
+    """One core's fp32 matrix-product rate: PyTorch's single-threaded ``size²`` sgemm, best of 10."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    a = torch.rand(size, size)
+    best = float("inf")
+    for _ in range(10):
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    torch.set_num_threads(threads)
+    return 2 * size**3 / best / 1e9
+
+
 def _iterations(n: int, budget: int) -> int:
     return max(20, budget // n // 10 * 10)
 
@@ -137,6 +165,11 @@ def main() -> None:
     batches = [FlipFlop(n_time=T).sample(BATCH, seed=s) for s in range(8)]
     print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, {args.units} units, "
           f"batch {BATCH}, T={T}; medians of {args.repeats} interleaved repetitions")
+    ceiling = None  # fp32 GFLOP/s of all cores at the sgemm rate (a CPU with the baseline only)
+    if jax.default_backend() == "cpu" and not args.no_baseline:
+        rate = sgemm_gflops()
+        ceiling = rate * len(jax.devices())
+        print(f"fp32 ceiling: {len(jax.devices())} cores × {rate:.1f} GFLOP/s (1024² sgemm, one thread)")
     for cell in args.cells:
         step = None if args.no_baseline else torch_step(cell, batches, args.units)
         runners = {n: rnnpop_runner(cell, n, args.budget, args.units) for n in args.sizes}
@@ -155,6 +188,8 @@ def main() -> None:
             r = statistics.median(ours[n])
             compile_s = max(0.0, first_seconds - n * _iterations(n, args.budget) / r)
             ratio = f"  ratio {r / b:5.2f}x" if b else ""
+            if ceiling:
+                ratio += f"  {100 * r * iteration_gflop(cell, args.units) / ceiling:3.0f}% of the fp32 ceiling"
             print(f"{cell:8s} rnnpop group of {n:5d}: {r:8.1f} network-it/s{ratio}  "
                   f"(runs: {', '.join(f'{x:.0f}' for x in ours[n])})  "
                   f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
