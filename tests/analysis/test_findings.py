@@ -6,8 +6,8 @@ import xarray as xr
 
 from rnnpop.analysis._stage import TaskSimilarity
 from rnnpop.analysis._topology_stage import TaskTopology
-from rnnpop.analysis._findings import (context_findings, flipflop_findings, geometry_findings, sine_findings,
-                                       topology_findings, untrained_findings)
+from rnnpop.analysis._findings import (context_findings, dsa_findings, flipflop_findings, geometry_findings,
+                                       sine_findings, topology_findings, untrained_findings)
 
 
 def population(configurations, per_config, *, trained=(True,)):
@@ -126,3 +126,17 @@ def test_trained_relu_closer_to_untrained_relu_than_to_trained_tanh():
     assert verdicts(untrained_findings(labels=labels, data=similarity(labels, close).data, minimum=3)) == ["agrees"]
     far = distances(labels, lambda l: l.trained.astype(str), 0.2)  # trained networks together
     assert verdicts(untrained_findings(labels=labels, data=similarity(labels, far).data, minimum=3)) == ["does not agree"]
+
+
+def test_dsa_clustering_that_untrained_networks_share_is_said_so():
+    labels = population(TANH, 4, trained=(True, False))
+    by_cell = distances(labels, lambda l: l.cell, 0.2)  # trained and untrained alike cluster by cell
+    only_trained = distances(labels, lambda l: l.cell.where(l.trained, l.network_id.astype(str) + l.cell), 0.2)
+    noise = distances(labels, lambda l: l.network_id.astype(str) + l.group + l.trained.astype(str), 1.0)
+    found = {}
+    for name, D in {"both": by_cell, "trained": only_trained, "none": noise}.items():
+        data = xr.Dataset({"dsa": (("network", "network_b"), D), "svcca": (("network", "network_b"), D)},
+                          attrs={"metrics": ["svcca", "dsa"]})
+        rows = dsa_findings("flipflop", TaskSimilarity(data, labels), None, minimum=3)
+        found[name] = [f.verdict for f in rows if f.statistic.endswith("DSA distances")][0]
+    assert found == {"both": "clusters, as untrained networks do", "trained": "clusters", "none": "does not cluster"}

@@ -166,11 +166,13 @@ def dsa_findings(task: str, similarity, topology, minimum: int) -> list[Finding]
         question = DSA_QUESTION.format(label=view.label)
         D = data["dsa"].values
         s, p, n, ok = _clusters(D[np.ix_(trained, trained)], tl, view, minimum)
-        su = (_clusters(D[np.ix_(~trained, ~trained)], labels[~trained].reset_index(drop=True), view, minimum)[0]
-              if (~trained).any() else np.nan)
-        verdict = NOT_TESTABLE if not ok else "clusters" if s > 0 and p < ALPHA else "does not cluster"
+        su, pu, _, ok_u = (_clusters(D[np.ix_(~trained, ~trained)], labels[~trained].reset_index(drop=True), view,
+                                     minimum) if (~trained).any() else (np.nan, np.nan, "", False))
+        verdict = NOT_TESTABLE if not ok else "does not cluster" if not (s > 0 and p < ALPHA) else (
+            "clusters, as untrained networks do" if ok_u and su > 0 and pu < ALPHA else "clusters")
         out.append(Finding(task, question, f"silhouette of {view.name}, DSA distances",
-                           f"{_f(s)} (untrained: {_f(su)})", f"{_p(p)}; 999 label permutations", n, verdict))
+                           f"{_f(s)} (untrained: {_f(su)})", f"{_p(p)} (untrained: {_p(pu)}); 999 label permutations",
+                           n, verdict))
         sides = {"SVCCA": _clusters(data["svcca"].values[np.ix_(trained, trained)], tl, view, minimum)[0]
                  if "svcca" in data else np.nan, "DSA": s}
         if topology is not None:
