@@ -17,6 +17,7 @@ the native recurrence kernels (1 m 41 s, 2026-12-03; 12.8 minutes with groups of
 before them).
 
     python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm] [--units 128]
+        [--matmuls float32 bfloat16]
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _iterations(n: int, budget: int) -> int:
     return max(20, budget // n // 10 * 10)
 
 
-def rnnpop_runner(cell: str, n: int, budget: int, units: int):
+def rnnpop_runner(cell: str, n: int, budget: int, units: int, matmul: str = "float32"):
     """A callable timing one group of ``n`` networks, and its compile seconds."""
     from rnnpop.tasks import FlipFlop
     from rnnpop.train import GroupSpec, Hyperparameters, TrainConfig, train_group
@@ -133,7 +134,8 @@ def rnnpop_runner(cell: str, n: int, budget: int, units: int):
     iterations = _iterations(n, budget)
     hp = Hyperparameters(learning_rate=np.full(n, 0.01), decay=np.full(n, 0.5), momentum=np.full(n, 0.9),
                          clip=np.ones(n), l2=np.full(n, 1e-4), seed=np.arange(n))
-    config = TrainConfig(n_iterations=iterations, batch_size=BATCH, log_every=iterations, validation_size=BATCH)
+    config = TrainConfig(n_iterations=iterations, batch_size=BATCH, log_every=iterations, validation_size=BATCH,
+                         matmul=matmul)
     spec = GroupSpec(cell, "tanh", units)
 
     def rate() -> float:
@@ -153,6 +155,8 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=320, help="network-iterations per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true", help="skip PyTorch (e.g. on a GPU host)")
+    parser.add_argument("--matmuls", nargs="+", default=["float32"], choices=["float32", "bfloat16"],
+                        help="rnnpop's TrainConfig.matmul, each timed in the same interleaved repetitions")
     args = parser.parse_args()
 
     from rnnpop.train import configure_cpu
@@ -172,26 +176,27 @@ def main() -> None:
         print(f"fp32 ceiling: {len(jax.devices())} cores × {rate:.1f} GFLOP/s (1024² sgemm, one thread)")
     for cell in args.cells:
         step = None if args.no_baseline else torch_step(cell, batches, args.units)
-        runners = {n: rnnpop_runner(cell, n, args.budget, args.units) for n in args.sizes}
-        base, ours = [], {n: [] for n in args.sizes}
+        runners = {(n, m): rnnpop_runner(cell, n, args.budget, args.units, m) for n in args.sizes for m in args.matmuls}
+        base, ours = [], {key: [] for key in runners}
         for _ in range(args.repeats):  # interleaved, so drifts in machine speed hit both alike
             if step is not None:
                 base.append(torch_rate(step))
-            for n, (rate, _) in runners.items():
-                ours[n].append(rate())
+            for key, (rate, _) in runners.items():
+                ours[key].append(rate())
         b = statistics.median(base) if base else None
         if b is not None:
             name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
             print(f"{cell:8s} baseline torch {name}, one network: "
                   f"{b:7.1f} network-it/s  (runs: {', '.join(f'{x:.0f}' for x in base)})")
-        for n, (_, first_seconds) in runners.items():
-            r = statistics.median(ours[n])
+        for (n, matmul), (_, first_seconds) in runners.items():
+            r = statistics.median(ours[n, matmul])
             compile_s = max(0.0, first_seconds - n * _iterations(n, args.budget) / r)
             ratio = f"  ratio {r / b:5.2f}x" if b else ""
             if ceiling:
                 ratio += f"  {100 * r * iteration_gflop(cell, args.units) / ceiling:3.0f}% of the fp32 ceiling"
-            print(f"{cell:8s} rnnpop group of {n:5d}: {r:8.1f} network-it/s{ratio}  "
-                  f"(runs: {', '.join(f'{x:.0f}' for x in ours[n])})  "
+            label = "" if matmul == "float32" else ", bf16"
+            print(f"{cell:8s} rnnpop group of {n:5d}{label}: {r:8.1f} network-it/s{ratio}  "
+                  f"(runs: {', '.join(f'{x:.0f}' for x in ours[n, matmul])})  "
                   f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
 
 

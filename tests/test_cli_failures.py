@@ -159,3 +159,18 @@ def test_status_and_help_do_not_import_jax(trained):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "done" in out  # the table was printed
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("matmul, units, message", [
+    ("fp16", 16, "train.matmul must be one of ['float32', 'bfloat16'], got 'fp16'"),
+    ("bfloat16", 24, "multiple of 16, got 24"),
+])
+def test_an_unrunnable_matmul_is_refused_before_training(tmp_path, matmul, units, message):
+    study = tmp_path / "bf.toml"
+    study.write_text(tomli_w.dumps({
+        "name": "bf", "grid": {"tasks": ["flipflop"], "cells": ["gru"], "activations": ["tanh"],
+                               "units": [units], "l2": [1e-4]},
+        "search": {"n_search": 1, "n_seeds": 1}, "train": {"n_iterations": 20, "log_every": 10, "matmul": matmul}}))
+    result = runner.invoke(app, ["run", str(study), "--store", str(tmp_path / "bf"), "--yes"])
+    assert result.exit_code == 2 and message in one_line(result), result.output
+    assert not (tmp_path / "bf" / "groups").exists()

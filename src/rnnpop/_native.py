@@ -88,21 +88,32 @@ def build(cxx: str) -> Path:
 
 
 @functools.cache
-def available() -> bool:
-    """Whether the kernels are built and registered for the CPU under the names of
-    :data:`HANDLERS` (built on the first call; false when they cannot be built here)."""
+def _library() -> ctypes.CDLL | None:
+    """The kernels' library, built, loaded and its handlers registered; ``None`` when it cannot be built here."""
     cxx = compiler()
     if cxx is None:
-        return False
+        return None
     try:
         library = ctypes.cdll.LoadLibrary(str(build(cxx)))
     except (OSError, RuntimeError) as error:
         warnings.warn(f"rnnpop: XLA's operations are used instead of the native kernels: {error}",
                       RuntimeWarning, stacklevel=2)
-        return False
+        return None
     for target, symbol in HANDLERS.items():
         jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)), platform="cpu")
-    return True
+    return library
+
+
+def available() -> bool:
+    """Whether the kernels are built and registered for the CPU under the names of
+    :data:`HANDLERS` (built on the first call; false when they cannot be built here)."""
+    return _library() is not None
+
+
+def has_bf16() -> bool:
+    """Whether the recurrence kernels can take bfloat16 products (the CPU has AVX512-BF16)."""
+    library = _library()
+    return library is not None and bool(library.RnnpopRecurrenceBf16())
 
 
 def used_for(*arrays) -> bool:

@@ -190,10 +190,24 @@ def run(study_file: Path = typer.Argument(..., help="Study file (TOML)."),
             os.environ["JAX_PLATFORMS"] = JAX_PLATFORMS[device]
         if device != "gpu":
             _setup_jax()
+        _check_matmul(study)
         _run(study, root)
     else:
         _run_distributed(study, root, workers=workers, scheduler=scheduler,
                          cluster=study.cluster if slurm else None, device=device, retries=retries)
+
+
+def _check_matmul(study) -> None:
+    """Refuse ``train.matmul = "bfloat16"`` before training where this machine cannot run it."""
+    if getattr(getattr(study, "train", None), "matmul", "float32") != "bfloat16":
+        return
+    from .models._cells import CELLS
+    from .models._recurrence import bf16_unsupported
+
+    for cell, _ in study.configurations:
+        for units in study.units:
+            if (why := bf16_unsupported(CELLS[cell], units)) is not None:
+                _fail(f"{why} ({cell}, {units} units)")
 
 
 def _require_gpu() -> None:

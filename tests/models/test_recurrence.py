@@ -65,3 +65,86 @@ def test_the_kernels_run_a_vmapped_group_of_networks_as_the_trainer_does(cell):
     theirs = eqx.filter_vmap(eqx.filter_grad(lambda n: loss(n, lambda m, x: jax.vmap(m)(x))))(nets)
     for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(theirs)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * float(jnp.max(jnp.abs(b))))
+
+
+# --- bfloat16 products (TrainConfig.matmul = "bfloat16") ------------------------------------
+
+def _bf16(x):
+    return x.astype(jnp.bfloat16).astype(jnp.float32)
+
+
+@jax.custom_vjp
+def _bf16_product(w, h):
+    """``w (r, n) @ h (n,)`` from bfloat16-rounded operands, accumulated in float32, with the
+    cotangents rounded too: the kernels' products forward and backward."""
+    return jnp.dot(_bf16(w), _bf16(h), precision="highest")
+
+
+def _bf16_product_forward(w, h):
+    return _bf16_product(w, h), (w, h)
+
+
+def _bf16_product_backward(saved, g):
+    w, h = saved
+    return jnp.outer(_bf16(g), _bf16(h)), jnp.dot(_bf16(g), _bf16(w), precision="highest")
+
+
+_bf16_product.defvjp(_bf16_product_forward, _bf16_product_backward)
+
+
+class _Bf16Matrix:
+    """W_h whose products (``w_h @ h``, ``w_h[rows] @ h``, as the cells write them) are bf16's."""
+
+    def __init__(self, w):
+        self.w = w
+
+    shape = property(lambda self: self.w.shape)
+
+    def __getitem__(self, index):
+        return _Bf16Matrix(self.w[index])
+
+    def __matmul__(self, h):
+        return _bf16_product(self.w, h)
+
+
+def _mean_gap(a, b):
+    return float(jnp.mean(jnp.abs(a - b)) / jnp.mean(jnp.abs(b)))
+
+
+@pytest.mark.skipif(not (_native.available() and _native.has_bf16()), reason="this CPU has no AVX512-BF16")
+@pytest.mark.parametrize("cell", ["vanilla", "ugrnn", "gru", "lstm"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_bf16_products_equal_a_reference_with_rounded_operands_and_differ_from_float32(cell, activation):
+    net = Network.create(cell, activation, n_inputs=3, n_units=32, n_outputs=2, key=jax.random.key(4))
+    rng = np.random.default_rng(3)
+    inputs = jnp.asarray(rng.normal(size=(5, 15, 3)), jnp.float32)  # an odd batch: the last trial pairs with 0
+    weights = jnp.asarray(rng.normal(size=(5, 15, net.state_size)), jnp.float32)
+
+    def run(net, how):
+        if how == "reference":
+            states, outputs = jax.vmap(eqx.tree_at(lambda n: n.cell.w_h, net, _Bf16Matrix(net.cell.w_h)))(inputs)
+        else:
+            states, outputs = net.batch(inputs, how)
+        return states, jnp.sum(weights * states) + jnp.sum(jnp.sin(outputs))
+
+    results = {how: (run(net, how)[0], jax.grad(lambda n: run(n, how)[1])(net))
+               for how in ("bfloat16", "reference", "float32")}
+    ours, reference, full = (jax.tree_util.tree_leaves(results[h]) for h in ("bfloat16", "reference", "float32"))
+    for a, b, c in zip(ours, reference, full):  # states, then every gradient
+        # a bf16 rounding may flip where float32 sums differ in their last bit, so the test is
+        # on the mean gap: the reference's gap a few 1e-6, float32's about 1e-3
+        assert _mean_gap(a, b) < 0.05 * _mean_gap(a, c), (_mean_gap(a, b), _mean_gap(a, c))
+        np.testing.assert_allclose(a, b, rtol=0.05, atol=0.02 * float(jnp.max(jnp.abs(b))))
+
+
+def test_bf16_is_refused_where_the_kernels_cannot_take_it(monkeypatch):
+    net = Network.create("gru_torch", "tanh", n_inputs=3, n_units=16, n_outputs=2, key=jax.random.key(5))
+    with pytest.raises(ValueError, match="train.matmul = 'bfloat16' is for the vanilla, ugrnn, gru and lstm"):
+        net.batch(jnp.zeros((2, 4, 3)), "bfloat16")
+    net = Network.create("lstm", "tanh", n_inputs=3, n_units=24, n_outputs=2, key=jax.random.key(5))
+    with pytest.raises(ValueError, match="multiple of 16, got 24"):
+        net.batch(jnp.zeros((2, 4, 3)), "bfloat16")
+    monkeypatch.setattr(_native, "has_bf16", lambda: False)
+    net = Network.create("lstm", "tanh", n_inputs=3, n_units=32, n_outputs=2, key=jax.random.key(5))
+    with pytest.raises(ValueError, match="a CPU with AVX512-BF16"):
+        net.batch(jnp.zeros((2, 4, 3)), "bfloat16")

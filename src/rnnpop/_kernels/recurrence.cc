@@ -20,6 +20,9 @@
 //   2 GRU      z = σ(W_z h + d_z), r = σ(W_r h + d_r), c = φ(W_c (r h) + d_c),
 //              h' = z h + (1 − z) c                                saved: z, r, c
 //   3 LSTM     i, f, o = σ(·), u = φ(·), c' = f c + i u, h' = o φ(c')   saved: i, f, o, u, φ(c')
+// Attribute `bf16` = 1 (TrainConfig.matmul = "bfloat16"; a CPU with AVX512-BF16, n % 16 == 0):
+// every product above from operands rounded to bfloat16 (W_h, the states, r ⊙ h, the
+// pre-activations' cotangents), accumulated in float32 by vdpbf16ps; the rest is float32.
 // Networks are split into one part per thread of XLA's pool (parallel.h).
 
 #include <cstdint>
@@ -28,7 +31,7 @@
 #include <vector>
 
 #if defined(__SSE__)
-#include <xmmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "parallel.h"
@@ -170,6 +173,128 @@ void gemm_tn(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int
   gemm<L, true>(m_size, n_size, k_size, a, lda, b, ldb, c, ldc);
 }
 
+// --- the same products with bfloat16 operands and float32 accumulation (AVX512-BF16) ---------
+// vdpbf16ps adds to each float lane the two products of a pair of bf16 values: B is given
+// with its rows paired (K/2 × N, a uint32 per pair of rows, the lower row in the low half),
+// A as pairs along K (for Trans, as paired rows of Aᵀ). Operands are rounded to nearest-even.
+
+#if defined(__AVX512BF16__)
+constexpr bool kBf16 = true;
+
+typedef uint32_t U32x16 __attribute__((vector_size(64)));
+typedef uint16_t U16x16 __attribute__((vector_size(32)));
+
+inline U32x16 bf16_bits(V<16> x) {  // the bf16 nearest to each lane, in the low 16 bits
+  const U32x16 u = reinterpret_cast<const U32x16&>(x);
+  return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}
+
+// m rows of k floats (lda apart) -> m × k contiguous bf16, i.e. pairs along k (k % 16 == 0)
+void to_bf16(int64_t m, int64_t k, const float* a, int64_t lda, uint16_t* out) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < k; j += 16) {
+      const U16x16 h = __builtin_convertvector(bf16_bits(ld<16>(a + r * lda + j)), U16x16);
+      std::memcpy(out + r * k + j, &h, sizeof(h));
+    }
+}
+
+// rows 2i and 2i + 1 of m rows of k floats paired: out (⌈m/2⌉ × k), a missing last row as 0
+void pair_rows(int64_t m, int64_t k, const float* a, int64_t lda, uint32_t* out) {
+  for (int64_t i = 0; 2 * i < m; ++i)
+    for (int64_t j = 0; j < k; j += 16) {
+      const U32x16 lo = bf16_bits(ld<16>(a + 2 * i * lda + j));
+      const U32x16 hi = 2 * i + 1 < m ? bf16_bits(ld<16>(a + (2 * i + 1) * lda + j)) : U32x16{};
+      const U32x16 both = lo | (hi << 16);
+      std::memcpy(out + i * k + j, &both, sizeof(both));
+    }
+}
+
+template <int NV, int MR, bool Trans>
+inline void tile_bf16(int64_t k_pairs, const uint32_t* a, int64_t lda, const uint32_t* b, int64_t ldb, float* c,
+                      int64_t ldc) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_loadu_ps(c + m * ldc + v * 16);
+  for (int64_t k = 0; k < k_pairs; ++k) {
+    __m512bh bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + k * ldb + v * 16);
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m) {
+      const __m512bh s = (__m512bh)_mm512_set1_epi32(Trans ? a[k * lda + m] : a[m * lda + k]);
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_dpbf16_ps(acc[m][v], s, bv[v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + m * ldc + v * 16, acc[m][v]);
+}
+
+// C (M × N) += A @ B over k_pairs pairs, N % 16 == 0
+template <bool Trans>
+void gemm_bf16(int64_t m_size, int64_t n_size, int64_t k_pairs, const uint32_t* a, int64_t lda, const uint32_t* b,
+               int64_t ldb, float* c, int64_t ldc) {
+  const int64_t row = Trans ? 1 : lda;
+  auto panel = [&](auto nv, int64_t j) {
+    constexpr int NV = decltype(nv)::value;
+    int64_t i = 0;
+    for (; i + 12 <= m_size; i += 12) tile_bf16<NV, 12, Trans>(k_pairs, a + i * row, lda, b + j, ldb, c + i * ldc + j, ldc);
+    rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
+      tile_bf16<NV, decltype(mr)::value, Trans>(k_pairs, a + (i + r) * row, lda, b + j, ldb, c + (i + r) * ldc + j, ldc);
+    });
+  };
+  int64_t j = 0;
+  for (; j + 32 <= n_size; j += 32) panel(std::integral_constant<int, 2>{}, j);
+  for (; j < n_size; j += 16) panel(std::integral_constant<int, 1>{}, j);
+}
+#else
+constexpr bool kBf16 = false;
+#endif
+
+// The recurrent matrix as the right operand of the per-step products: float32 (rows ld apart)
+// and, for bf16, its rows paired (pair_rows), with the scratch the left operands are converted in.
+struct Weights {
+  const float* f;
+  std::vector<uint32_t> pairs;
+  int64_t ld;
+  std::vector<uint16_t> a;                 // a left operand in bf16
+  std::vector<uint32_t> at, bt;            // a weight gradient's paired operands
+};
+
+// C (m × nn) += A (m × k, rows lda apart) @ W[row : row + k, col : col + nn]
+template <int L, bool Bf16>
+void product(int64_t m, int64_t nn, int64_t k, const float* a, int64_t lda, Weights& w, int64_t row, int64_t col,
+             float* c, int64_t ldc) {
+  if constexpr (Bf16) {
+#if defined(__AVX512BF16__)
+    to_bf16(m, k, a, lda, w.a.data());
+    gemm_bf16<false>(m, nn, k / 2, reinterpret_cast<const uint32_t*>(w.a.data()), k / 2,
+                     w.pairs.data() + row / 2 * w.ld + col, w.ld, c, ldc);
+#endif
+  } else {
+    gemm<L>(m, nn, k, a, lda, w.f + row * w.ld + col, w.ld, c, ldc);
+  }
+}
+
+// G (mm × nn) += Aᵀ B, A (kb × mm) and B (kb × nn) rows lda and ldb apart: a weight gradient
+template <int L, bool Bf16>
+void weight_product(int64_t mm, int64_t nn, int64_t kb, const float* a, int64_t lda, const float* b, int64_t ldb,
+                    Weights& w, float* g, int64_t ldg) {
+  if constexpr (Bf16) {
+#if defined(__AVX512BF16__)
+    pair_rows(kb, mm, a, lda, w.at.data());
+    pair_rows(kb, nn, b, ldb, w.bt.data());
+    gemm_bf16<true>(mm, nn, (kb + 1) / 2, w.at.data(), mm, w.bt.data(), nn, g, ldg);
+#endif
+  } else {
+    gemm_tn<L>(mm, nn, kb, a, lda, b, ldb, g, ldg);
+  }
+}
+
 // --- one network ------------------------------------------------------------------------------
 
 struct Dims {
@@ -178,6 +303,23 @@ struct Dims {
 
 constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 5};
 
+// W (rows × ld floats, ld a multiple of 16 for bf16) as the per-step products' right operand
+template <bool Bf16>
+Weights make_weights(const float* f, int64_t rows, int64_t ld, const Dims& d) {
+  Weights w{f, {}, ld, {}, {}, {}};
+  if constexpr (Bf16) {
+    const int64_t wide = d.nb * d.n, half = (d.b + 1) / 2;
+    w.pairs.resize(rows / 2 * ld);
+#if defined(__AVX512BF16__)
+    pair_rows(rows, ld, f, ld, w.pairs.data());
+#endif
+    w.a.resize(d.b * wide);
+    w.at.resize(half * wide);
+    w.bt.resize(half * d.n);
+  }
+  return w;
+}
+
 // for every trial row r and unit chunk j: f(r, j)
 template <int L, typename F>
 inline void units(const Dims& d, F&& f) {
@@ -185,9 +327,10 @@ inline void units(const Dims& d, F&& f) {
     for (int64_t j = 0; j < d.n; j += L) f(r, j);
 }
 
-template <int L, int Cell, bool Relu>
+template <int L, int Cell, bool Relu, bool Bf16>
 void forward_one(const Dims& d, const float* wt, const float* drive, float* states, float* saved) {
   const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;  // rs, rk: trials' strides
+  Weights wts = make_weights<Bf16>(wt, n, w, d);  // W_hᵀ (n × w)
   std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
   for (int64_t t = 0; t < d.t; ++t) {
     const float* prev = t ? states + (t - 1) * d.s : zero.data();  // rows [h] or [h; c], ps apart
@@ -196,7 +339,7 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
     float* keep = saved + t * sk;
     for (int64_t r = 0; r < d.b; ++r) std::memcpy(&pre[r * w], drive + (r * d.t + t) * w, sizeof(float) * w);
     if constexpr (Cell == 2) {  // z, r first; c from r ⊙ h
-      gemm<L>(d.b, 2 * n, n, prev, ps, wt, w, pre.data(), w);
+      product<L, Bf16>(d.b, 2 * n, n, prev, ps, wts, 0, 0, pre.data(), w);
       units<L>(d, [&](int64_t r, int64_t j) {
         const float* p = pre.data() + r * w + j;
         const V<L> z = sigmoid<L>(ld<L>(p)), g = sigmoid<L>(ld<L>(p + n));
@@ -204,9 +347,9 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
         st<L>(keep + r * rk + n + j, g);
         st<L>(rh.data() + r * n + j, g * ld<L>(prev + r * ps + j));
       });
-      gemm<L>(d.b, n, n, rh.data(), n, wt + 2 * n, w, pre.data() + 2 * n, w);
+      product<L, Bf16>(d.b, n, n, rh.data(), n, wts, 0, 2 * n, pre.data() + 2 * n, w);
     } else {
-      gemm<L>(d.b, w, n, prev, ps, wt, w, pre.data(), w);
+      product<L, Bf16>(d.b, w, n, prev, ps, wts, 0, 0, pre.data(), w);
     }
     units<L>(d, [&](int64_t r, int64_t j) {
       const float* p = pre.data() + r * w + j;
@@ -240,10 +383,11 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
   }
 }
 
-template <int L, int Cell, bool Relu>
+template <int L, int Cell, bool Relu, bool Bf16>
 void backward_one(const Dims& d, const float* wm, const float* states, const float* saved, const float* g,
                   float* deltas, float* dw) {
   const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk, rw = d.t * w;
+  Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
       drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0);
   std::memset(dw, 0, sizeof(float) * w * n);
@@ -289,7 +433,7 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
       }
     });
     if constexpr (Cell == 2) {  // through c's product: the cotangent of r ⊙ h, then r's
-      gemm<L>(d.b, n, n, delta + 2 * n, rw, wm + 2 * n * n, n, drh.data(), n);
+      product<L, Bf16>(d.b, n, n, delta + 2 * n, rw, wts, 2 * n, 0, drh.data(), n);
       units<L>(d, [&](int64_t r, int64_t j) {
         const V<L> x = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * rk + n + j), h = ld<L>(prev + r * ps + j);
         st<L>(delta + r * rw + n + j, x * h * rr * (1.0f - rr));
@@ -297,12 +441,12 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
         float* carry = dh.data() + r * n + j;
         st<L>(carry, ld<L>(carry) + x * rr);
       });
-      gemm<L>(d.b, n, 2 * n, delta, rw, wm, n, dh.data(), n);
-      gemm_tn<L>(2 * n, n, d.b, delta, rw, prev, ps, dw, n);
-      gemm_tn<L>(n, n, d.b, delta + 2 * n, rw, rh.data(), n, dw + 2 * n * n, n);
+      product<L, Bf16>(d.b, n, 2 * n, delta, rw, wts, 0, 0, dh.data(), n);
+      weight_product<L, Bf16>(2 * n, n, d.b, delta, rw, prev, ps, wts, dw, n);
+      weight_product<L, Bf16>(n, n, d.b, delta + 2 * n, rw, rh.data(), n, wts, dw + 2 * n * n, n);
     } else {
-      gemm<L>(d.b, n, w, delta, rw, wm, n, dh.data(), n);
-      gemm_tn<L>(w, n, d.b, delta, rw, prev, ps, dw, n);
+      product<L, Bf16>(d.b, n, w, delta, rw, wts, 0, 0, dh.data(), n);
+      weight_product<L, Bf16>(w, n, d.b, delta, rw, prev, ps, wts, dw, n);
     }
   }
 }
@@ -312,27 +456,27 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
 typedef void (*ForwardFn)(const Dims&, const float*, const float*, float*, float*);
 typedef void (*BackwardFn)(const Dims&, const float*, const float*, const float*, const float*, float*, float*);
 
-template <int L, int Cell>
+template <int L, int Cell, bool Bf16>
 void pick(bool relu, ForwardFn* f, BackwardFn* b) {
-  *f = relu ? forward_one<L, Cell, true> : forward_one<L, Cell, false>;
-  *b = relu ? backward_one<L, Cell, true> : backward_one<L, Cell, false>;
+  *f = relu ? forward_one<L, Cell, true, Bf16> : forward_one<L, Cell, false, Bf16>;
+  *b = relu ? backward_one<L, Cell, true, Bf16> : backward_one<L, Cell, false, Bf16>;
 }
 
-template <int L>
+template <int L, bool Bf16>
 void pick_cell(int64_t cell, bool relu, ForwardFn* f, BackwardFn* b) {
   switch (cell) {
-    case 0: return pick<L, 0>(relu, f, b);
-    case 1: return pick<L, 1>(relu, f, b);
-    case 2: return pick<L, 2>(relu, f, b);
-    default: return pick<L, 3>(relu, f, b);
+    case 0: return pick<L, 0, Bf16>(relu, f, b);
+    case 1: return pick<L, 1, Bf16>(relu, f, b);
+    case 2: return pick<L, 2, Bf16>(relu, f, b);
+    default: return pick<L, 3, Bf16>(relu, f, b);
   }
 }
 
 // The dimensions from drive (or the cotangent's) (G.., B, T, ·) and W_h's (G.., ·, ·) shapes.
-ffi::Error dims(int64_t cell, int64_t activation, ffi::Span<const int64_t> wd, ffi::Span<const int64_t> xd,
-                bool transposed, Dims* d, int64_t* networks) {
-  if (cell < 0 || cell > 3 || activation < 0 || activation > 1)
-    return ffi::Error::InvalidArgument("recurrence: cell must be 0-3 and activation 0 (tanh) or 1 (relu)");
+ffi::Error dims(int64_t cell, int64_t activation, int64_t bf16, ffi::Span<const int64_t> wd,
+                ffi::Span<const int64_t> xd, bool transposed, Dims* d, int64_t* networks) {
+  if (cell < 0 || cell > 3 || activation < 0 || activation > 1 || bf16 < 0 || bf16 > 1)
+    return ffi::Error::InvalidArgument("recurrence: cell must be 0-3, activation 0 (tanh) or 1 (relu), bf16 0 or 1");
   if (wd.size() < 2 || xd.size() < 3 || wd.size() - 2 != xd.size() - 3)
     return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·) and the sequence (G.., B, T, ·)");
   d->nb = kBlocks[cell];
@@ -349,6 +493,8 @@ ffi::Error dims(int64_t cell, int64_t activation, ffi::Span<const int64_t> wd, f
   }
   if (rows != d->nb * d->n || d->n % 8 != 0)
     return ffi::Error::InvalidArgument("recurrence: W_h is not (blocks·n, n) for this cell, or n is not a multiple of 8");
+  if (bf16 && !(kBf16 && d->n % 16 == 0))
+    return ffi::Error::InvalidArgument("recurrence: bf16 products need a CPU with AVX512-BF16 and n a multiple of 16");
   return ffi::Error::Success();
 }
 
@@ -369,23 +515,25 @@ void over_networks(ffi::ThreadPool& pool, int64_t networks, std::function<void(i
   });
 }
 
-void choose(const Dims& d, int64_t cell, int64_t activation, ForwardFn* fw, BackwardFn* bw) {
-  if (d.n % rnnpop::kLanes == 0) pick_cell<rnnpop::kLanes>(cell, activation == 1, fw, bw);
-  else pick_cell<8>(cell, activation == 1, fw, bw);
+void choose(const Dims& d, int64_t cell, int64_t activation, int64_t bf16, ForwardFn* fw, BackwardFn* bw) {
+  if constexpr (kBf16)
+    if (bf16) return pick_cell<16, true>(cell, activation == 1, fw, bw);  // dims() checked n % 16
+  if (d.n % rnnpop::kLanes == 0) pick_cell<rnnpop::kLanes, false>(cell, activation == 1, fw, bw);
+  else pick_cell<8, false>(cell, activation == 1, fw, bw);
 }
 
 ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> drive,
                    ffi::ResultBuffer<ffi::F32> states, ffi::ResultBuffer<ffi::F32> saved, int64_t cell,
-                   int64_t activation) {
+                   int64_t activation, int64_t bf16) {
   Dims d;
   int64_t networks;
-  if (auto e = dims(cell, activation, wt.dimensions(), drive.dimensions(), true, &d, &networks); e.failure()) return e;
+  if (auto e = dims(cell, activation, bf16, wt.dimensions(), drive.dimensions(), true, &d, &networks); e.failure()) return e;
   if (drive.dimensions().back() != d.nb * d.n || states->element_count() != networks * d.t * d.b * d.s ||
       saved->element_count() != networks * d.t * d.b * d.k * d.n)
     return ffi::Error::InvalidArgument("recurrence: drive, states or saved has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
-  choose(d, cell, activation, &fw, &bw);
+  choose(d, cell, activation, bf16, &fw, &bw);
   const float *wp = wt.typed_data(), *xp = drive.typed_data();
   float *sp = states->typed_data(), *kp = saved->typed_data();
   const int64_t steps = d.t * d.b;
@@ -397,10 +545,10 @@ ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<f
 
 ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> states,
                     ffi::Buffer<ffi::F32> saved, ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> deltas,
-                    ffi::ResultBuffer<ffi::F32> dw, int64_t cell, int64_t activation) {
+                    ffi::ResultBuffer<ffi::F32> dw, int64_t cell, int64_t activation, int64_t bf16) {
   Dims d;
   int64_t networks;
-  if (auto e = dims(cell, activation, w.dimensions(), g.dimensions(), false, &d, &networks); e.failure()) return e;
+  if (auto e = dims(cell, activation, bf16, w.dimensions(), g.dimensions(), false, &d, &networks); e.failure()) return e;
   const int64_t steps = d.t * d.b;
   if (g.dimensions().back() != d.s || states.element_count() != networks * steps * d.s ||
       saved.element_count() != networks * steps * d.k * d.n || deltas->element_count() != networks * steps * d.nb * d.n ||
@@ -408,7 +556,7 @@ ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> w, ffi::Buffer<f
     return ffi::Error::InvalidArgument("recurrence: states, saved, the cotangent, deltas or dW_h has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
-  choose(d, cell, activation, &fw, &bw);
+  choose(d, cell, activation, bf16, &fw, &bw);
   const float *wp = w.typed_data(), *sp = states.typed_data(), *kp = saved.typed_data(), *gp = g.typed_data();
   float *dp = deltas->typed_data(), *wg = dw->typed_data();
   over_networks(pool, networks, [=](int64_t i) {
@@ -420,6 +568,9 @@ ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> w, ffi::Buffer<f
 
 }  // namespace
 
+// Whether this build has the bf16 products (AVX512-BF16); rnnpop._native asks before using them.
+extern "C" int RnnpopRecurrenceBf16() { return kBf16 ? 1 : 0; }
+
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::ThreadPool>()
@@ -428,7 +579,8 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Attr<int64_t>("cell")
-                                  .Attr<int64_t>("activation"));
+                                  .Attr<int64_t>("activation")
+                                  .Attr<int64_t>("bf16"));
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrenceBackward, backward,
                               ffi::Ffi::Bind()
@@ -440,4 +592,5 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrenceBackward, backward,
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Attr<int64_t>("cell")
-                                  .Attr<int64_t>("activation"));
+                                  .Attr<int64_t>("activation")
+                                  .Attr<int64_t>("bf16"));

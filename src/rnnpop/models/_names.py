@@ -5,3 +5,6 @@ CELL_NAMES: tuple[str, ...] = ("vanilla", "ugrnn", "gru", "lstm", "gru_torch")
 
 ACTIVATION_NAMES: tuple[str, ...] = ("tanh", "relu")
 """The hidden nonlinearities."""
+
+MATMULS: tuple[str, ...] = ("float32", "bfloat16")
+"""The operands of the training loss's recurrent products (``TrainConfig.matmul``); float32 accumulation."""

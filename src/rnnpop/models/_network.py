@@ -68,13 +68,14 @@ class Network(eqx.Module):
         _, states = jax.lax.scan(body, h0, drive)
         return states, self.readout(states)
 
-    def batch(self, inputs: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def batch(self, inputs: jax.Array, matmul: str = "float32") -> tuple[jax.Array, jax.Array]:
         """Unroll ``inputs (B, T, n_in)`` from zero states: ``states (B, T, state_size)``,
         ``outputs (B, T, n_out)`` — ``jax.vmap(self)(inputs)``, with a hand-written
-        backward pass for the cells that have one (``_recurrence``)."""
+        backward pass for the cells that have one (``_recurrence``). ``matmul="bfloat16"``:
+        the recurrent products from bfloat16 operands, accumulated in float32 (``_recurrence.unroll``)."""
         from ._recurrence import unroll
 
-        states = unroll(self.cell, self.cell.project(inputs))  # the drive (B, T, n_blocks·n)
+        states = unroll(self.cell, self.cell.project(inputs), matmul)  # the drive (B, T, n_blocks·n)
         if states is None:
             return jax.vmap(self)(inputs)
         return states, self.readout(states)

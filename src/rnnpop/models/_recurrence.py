@@ -9,8 +9,9 @@ per gradient).
 On a CPU (float32, ``n_units`` a multiple of 8, a C++ compiler at hand) both loops are
 native kernels (``rnnpop/_kernels/recurrence.cc``): every step's recurrent product and the
 cell's elementwise work in one call for all T steps, for the vanilla, UGRNN, GRU and LSTM
-cells (`benchmarks/train_backward.py`). Elsewhere the vanilla and LSTM cells have the
-passes written in JAX below, and other cells use autodiff.
+cells (`benchmarks/train_backward.py`), and on a CPU with AVX512-BF16 optionally with bfloat16
+operands (``TrainConfig.matmul``). Elsewhere the vanilla and LSTM cells have the passes written
+in JAX below, and other cells use autodiff.
 """
 
 from __future__ import annotations
@@ -28,16 +29,36 @@ _NATIVE_CELLS = {Vanilla: 0, UGRNN: 1, GRU: 2, LSTM: 3}  # the kernels' cell cod
 _SAVED = (0, 2, 3, 5)  # blocks of n the forward kernel keeps per step for the backward one
 
 
-def unroll(cell, drive: jax.Array) -> jax.Array | None:
+def unroll(cell, drive: jax.Array, matmul: str = "float32") -> jax.Array | None:
     """``drive (B, T, n_blocks·n)`` (the projected inputs) -> ``states (B, T, state_size)``
-    from a zero state; ``None`` for a cell without a hand-written pass."""
+    from a zero state; ``None`` for a cell without a hand-written pass. ``matmul="bfloat16"``
+    rounds the recurrent products' operands (W_h, the states, the cotangents) to bfloat16 and
+    accumulates in float32, forward and backward; only the native kernels do that
+    (:func:`bf16_unsupported` says why not, where they cannot)."""
     code = _NATIVE_CELLS.get(type(cell))
+    if matmul == "bfloat16":
+        if (why := bf16_unsupported(type(cell), cell.n_units, cell.w_h.dtype)) is not None:
+            raise ValueError(why)
+        return _native_unroll(code, cell.activation, True, cell.w_h, drive)
     if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, drive):
-        return _native_unroll(code, cell.activation, cell.w_h, drive)
+        return _native_unroll(code, cell.activation, False, cell.w_h, drive)
     passes = {Vanilla: _vanilla, LSTM: _lstm}.get(type(cell))
     if passes is None:
         return None
     return jnp.swapaxes(passes(cell.activation, cell.w_h, jnp.swapaxes(drive, 0, 1)), 0, 1)  # scans: time-major
+
+
+def bf16_unsupported(cell_type, n_units: int, dtype=np.float32) -> str | None:
+    """Why ``train.matmul = "bfloat16"`` cannot run this cell here, or ``None`` where it can."""
+    if cell_type not in _NATIVE_CELLS:
+        return (f"train.matmul = 'bfloat16' is for the vanilla, ugrnn, gru and lstm cells, "
+                f"not {cell_type.__name__}; use 'float32'")
+    if n_units % 16 or np.dtype(dtype) != np.float32:
+        return f"train.matmul = 'bfloat16' needs float32 networks of a width that is a multiple of 16, got {n_units}"
+    if not (jax.default_backend() == "cpu" and _native.has_bf16()):
+        return ("train.matmul = 'bfloat16' needs rnnpop's native kernels on a CPU with AVX512-BF16 "
+                "(and a C++ compiler); this machine has none: use 'float32'")
+    return None
 
 
 def _phi_prime(activation: str, y):
@@ -128,30 +149,31 @@ _lstm.defvjp(_lstm_forward, _lstm_backward)
 
 # --- native kernels: every cell of _NATIVE_CELLS --------------------------------------------
 
-def _kernel_attributes(code: int, activation: str) -> dict:
-    return {"cell": np.int64(code), "activation": np.int64(list(ACTIVATIONS).index(activation))}
+def _kernel_attributes(code: int, activation: str, bf16: bool) -> dict:
+    return {"cell": np.int64(code), "activation": np.int64(list(ACTIVATIONS).index(activation)),
+            "bf16": np.int64(bf16)}
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _native_unroll(code, activation, w_h, drive):
-    return _native_forward(code, activation, w_h, drive)[0]
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _native_unroll(code, activation, bf16, w_h, drive):
+    return _native_forward(code, activation, bf16, w_h, drive)[0]
 
 
-def _native_forward(code, activation, w_h, drive):
+def _native_forward(code, activation, bf16, w_h, drive):
     (trials, steps, _), n = drive.shape, w_h.shape[1]
     shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), drive.dtype),
               jax.ShapeDtypeStruct((trials, steps, _SAVED[code] * n), drive.dtype))
     states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
-        w_h.T, drive, **_kernel_attributes(code, activation))
+        w_h.T, drive, **_kernel_attributes(code, activation, bf16))
     return states, (w_h, states, saved)
 
 
-def _native_backward(code, activation, residuals, g):
+def _native_backward(code, activation, bf16, residuals, g):
     w_h, states, saved = residuals
     shapes = (jax.ShapeDtypeStruct(states.shape[:2] + w_h.shape[:1], states.dtype),
               jax.ShapeDtypeStruct(w_h.shape, w_h.dtype))
     deltas, dw_h = jax.ffi.ffi_call("rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
-        w_h, states, saved, g, **_kernel_attributes(code, activation))
+        w_h, states, saved, g, **_kernel_attributes(code, activation, bf16))
     return dw_h, deltas
 
 

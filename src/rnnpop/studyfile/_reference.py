@@ -29,6 +29,8 @@ DESCRIPTIONS = {
     "train.decay_steps": "iterations per learning-rate decay step (default n_iterations / 4)",
     "train.log_every": "iterations per logged loss point and per compiled chunk; divides n_iterations",
     "train.validation_size": "trials of the shared validation batch",
+    "train.matmul": "operands of the training loss's recurrent products: float32 (default) or bfloat16 "
+                    "(float32 accumulation; a CPU with AVX512-BF16)",
     "tasks.flipflop.n_bits": "bits (input and output channels)",
     "tasks.flipflop.n_time": "steps per trial",
     "tasks.flipflop.p_flip": "probability of a pulse per bit and step",

@@ -24,7 +24,7 @@ _ANALYSIS = ["similarity", "probe_samples", "variance", "untrained", "lstm_state
 _GRID = ["tasks", "cells", "activations", "configurations", "units", "l2"]
 LSTM_STATES = ("hidden", "full")
 _SEARCH = ["n_search", "n_seeds", "clip", "learning_rate", "decay", "momentum"]
-_TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size"]
+_TRAIN = ["n_iterations", "batch_size", "decay_steps", "log_every", "validation_size", "matmul"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,7 +334,7 @@ def _search_space(search: dict) -> SearchSpace:
 
 
 def _train_config(train: dict) -> TrainConfig:
-    values = {k: positive_int(v, f"train.{k}") for k, v in train.items()}
+    values = {k: v if k == "matmul" else positive_int(v, f"train.{k}") for k, v in train.items()}
     try:
         return TrainConfig(**values)
     except ValueError as err:

@@ -14,6 +14,8 @@ from jax.flatten_util import ravel_pytree
 
 from .._progress import Progress
 from ..models import Network
+from ..models._cells import CELLS
+from ..models._recurrence import bf16_unsupported
 from ..tasks import Task
 from ._config import GroupSpec, TrainConfig
 from ._hyper import FIELDS, Hyperparameters
@@ -60,9 +62,9 @@ def _init_network(task: Task, spec: GroupSpec, seed: jax.Array) -> Network:
                           n_outputs=task.n_outputs, key=jax.random.fold_in(jax.random.key(seed), 0))
 
 
-def masked_mse(net: Network, inputs, targets, mask) -> jax.Array:
-    """``Σ mask·(y − target)² / Σ mask`` over a batch ``(B, T, ·)``."""
-    _, outputs = net.batch(inputs)
+def masked_mse(net: Network, inputs, targets, mask, matmul: str = "float32") -> jax.Array:
+    """``Σ mask·(y − target)² / Σ mask`` over a batch ``(B, T, ·)`` (``matmul``: ``Network.batch``'s)."""
+    _, outputs = net.batch(inputs, matmul)
     return jnp.sum(mask * jnp.square(outputs - targets)) / jnp.sum(mask)
 
 
@@ -102,7 +104,7 @@ def _programs(task: Task, spec: GroupSpec, config: TrainConfig, vmap_size: int, 
     # program faster to compile (an optimiser state is flat too).
     def loss_fn(flat, unravel, hp, batch):
         params = unravel(flat)
-        mse = masked_mse(eqx.combine(params, static), *batch)
+        mse = masked_mse(eqx.combine(params, static), *batch, config.matmul)
         return mse + hp["l2"] * weight_penalty(params), mse
 
     def train_one(args, start):
@@ -158,6 +160,8 @@ def train_group(task: Task, spec: GroupSpec, hyperparameters: Hyperparameters,
         >>> result = train_group(FlipFlop(), GroupSpec("gru", "tanh", 32), hp,
         ...                      TrainConfig(n_iterations=200))
     """
+    if config.matmul == "bfloat16" and (why := bf16_unsupported(CELLS[spec.cell], spec.n_units)) is not None:
+        raise ValueError(why)
     start_time = time.perf_counter()
     n = len(hyperparameters)
     mesh = network_mesh()
