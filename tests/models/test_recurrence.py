@@ -1,6 +1,7 @@
 """``Network.batch`` equals the vmapped one-trial network and autodiff through its scan:
 the same states and outputs, the same gradients of a loss on the hidden states and the cell
-states (float32 precision), for every cell and activation — on the native kernels
+states, with respect to every weight and to the inputs (float32 precision), for every cell
+and activation — on the native kernels
 (``n_units`` a multiple of 8, where they build), on the passes written in JAX and on autodiff."""
 
 import equinox as eqx
@@ -25,7 +26,10 @@ def check_against_autodiff(net, inputs, weights):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     g_ours = jax.grad(loss)(net, hand)
     g_ref = jax.grad(loss)(net, reference)
-    for a, b in zip(jax.tree_util.tree_leaves(g_ours), jax.tree_util.tree_leaves(g_ref)):
+    dx_ours = jax.grad(lambda x: loss(net, lambda n, _: hand(n, x)))(inputs)
+    dx_ref = jax.grad(lambda x: loss(net, lambda n, _: reference(n, x)))(inputs)
+    assert len(jax.tree_util.tree_leaves(g_ours)) == len(jax.tree_util.tree_leaves(g_ref))
+    for a, b in zip(jax.tree_util.tree_leaves(g_ours) + [dx_ours], jax.tree_util.tree_leaves(g_ref) + [dx_ref]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * float(jnp.max(jnp.abs(b))))
 
 

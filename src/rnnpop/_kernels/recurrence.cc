@@ -1,18 +1,21 @@
 // The recurrences of rnnpop's cells over a batch of trials, forward and backward, on float32,
 // as XLA FFI handlers for the CPU (rnnpop._native compiles and registers them;
 // rnnpop.models._recurrence calls them). One call runs all T steps of every network in the
-// call: the recurrent product of each step (a register-blocked GEMM, below) and the cell's
-// elementwise work in the same loop, with no per-step dispatch.
+// call: the input projection and the recurrent product of each step (register-blocked GEMMs,
+// below) and the cell's elementwise work in the same loop, with no per-step dispatch and no
+// (B, T, nb·n) array of drives or of their cotangents in memory.
 //
 //   forward   wt (G.., n, nb·n)  the recurrent matrix transposed, W_hᵀ
-//             drive (G.., B, T, nb·n)  W_x x_t + b
+//             wxt (G.., i, nb·n)  the input matrix transposed, W_xᵀ;  b (G.., nb·n)
+//             x (G.., B, T, i)  the inputs
 //          -> states (G.., B, T, S)  S = n, or 2n for the LSTM ([h; c])
 //             saved (G.., B, T, k·n)  what the backward pass needs (cell below)
-//   backward  w (G.., nb·n, n), states, saved, g (G.., B, T, S) the states' cotangent
-//          -> deltas (G.., B, T, nb·n)  the cotangent of every step's pre-activations (= of
-//             the drive), dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's
-//             candidate block: Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), added step by step while δ_t and
-//             h_{t−1} are in cache
+//   backward  w (G.., nb·n, n), wxt, x, states, saved, g (G.., B, T, S) the states' cotangent
+//          -> dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's candidate block:
+//             Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), dwxt (G.., i, nb·n)  W_xᵀ's, Σ_t x_tᵀ δ_t,
+//             db (G.., nb·n)  b's, Σ_t δ_t, dx (G.., B, T, i)  the inputs', δ_t W_x; δ_t, the
+//             cotangent of step t's pre-activations, lives one step, and each sum is added to
+//             while δ_t and its partner are in cache
 //
 // Cells (attribute `cell`), with blocks in rnnpop's order and φ the activation:
 //   0 vanilla  h' = φ(W h + d)                                      saved: nothing (k = 0)
@@ -22,7 +25,8 @@
 //   3 LSTM     i, f, o = σ(·), u = φ(·), c' = f c + i u, h' = o φ(c')   saved: i, f, o, u, φ(c')
 // Attribute `bf16` = 1 (TrainConfig.matmul = "bfloat16"; a CPU with AVX512-BF16, n % 16 == 0):
 // every product above from operands rounded to bfloat16 (W_h, the states, r ⊙ h, the
-// pre-activations' cotangents), accumulated in float32 by vdpbf16ps; the rest is float32.
+// pre-activations' cotangents), accumulated in float32 by vdpbf16ps; the rest (the input
+// projection and its gradients included) is float32.
 // Networks are split into one part per thread of XLA's pool (parallel.h).
 
 #include <cstdint>
@@ -298,7 +302,7 @@ void weight_product(int64_t mm, int64_t nn, int64_t kb, const float* a, int64_t 
 // --- one network ------------------------------------------------------------------------------
 
 struct Dims {
-  int64_t t, b, n, nb, s, k;  // steps, trials, units, blocks, state size, saved blocks
+  int64_t t, b, n, nb, s, k, i;  // steps, trials, units, blocks, state size, saved blocks, inputs
 };
 
 constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 5};
@@ -327,8 +331,17 @@ inline void units(const Dims& d, F&& f) {
     for (int64_t j = 0; j < d.n; j += L) f(r, j);
 }
 
+// pre (B × w) = b + x_t W_xᵀ, x_t the inputs of step t (rows T·i apart)
+template <int L>
+void project(const Dims& d, int64_t t, const float* wxt, const float* bias, const float* x, float* pre) {
+  const int64_t w = d.nb * d.n;
+  for (int64_t r = 0; r < d.b; ++r) std::memcpy(pre + r * w, bias, sizeof(float) * w);
+  gemm<L>(d.b, w, d.i, x + t * d.i, d.t * d.i, wxt, w, pre, w);
+}
+
 template <int L, int Cell, bool Relu, bool Bf16>
-void forward_one(const Dims& d, const float* wt, const float* drive, float* states, float* saved) {
+void forward_one(const Dims& d, const float* wt, const float* wxt, const float* bias, const float* x, float* states,
+                 float* saved) {
   const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;  // rs, rk: trials' strides
   Weights wts = make_weights<Bf16>(wt, n, w, d);  // W_hᵀ (n × w)
   std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
@@ -337,7 +350,7 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
     const int64_t ps = t ? rs : d.s;
     float* out = states + t * d.s;
     float* keep = saved + t * sk;
-    for (int64_t r = 0; r < d.b; ++r) std::memcpy(&pre[r * w], drive + (r * d.t + t) * w, sizeof(float) * w);
+    project<L>(d, t, wxt, bias, x, pre.data());
     if constexpr (Cell == 2) {  // z, r first; c from r ⊙ h
       product<L, Bf16>(d.b, 2 * n, n, prev, ps, wts, 0, 0, pre.data(), w);
       units<L>(d, [&](int64_t r, int64_t j) {
@@ -383,27 +396,48 @@ void forward_one(const Dims& d, const float* wt, const float* drive, float* stat
   }
 }
 
+// The input projection's share of the backward step t from δ_t (B × w): db += Σ_r δ_t[r],
+// dwxt (i × w) += x_tᵀ δ_t, dx_t[r] = δ_t[r] W_x (a dot product with each row of W_xᵀ)
+template <int L>
+void project_backward(const Dims& d, int64_t t, const float* wxt, const float* x, const float* delta, float* dwxt,
+                      float* db, float* dx) {
+  const int64_t w = d.nb * d.n, rx = d.t * d.i;  // rx: trials' stride in x and dx
+  for (int64_t r = 0; r < d.b; ++r)
+    for (int64_t j = 0; j < w; j += L) st<L>(db + j, ld<L>(db + j) + ld<L>(delta + r * w + j));
+  gemm_tn<L>(d.i, w, d.b, x + t * d.i, rx, delta, w, dwxt, w);
+  for (int64_t r = 0; r < d.b; ++r)
+    for (int64_t k = 0; k < d.i; ++k) {
+      V<L> acc{};
+      for (int64_t j = 0; j < w; j += L) acc += ld<L>(delta + r * w + j) * ld<L>(wxt + k * w + j);
+      float sum = 0.0f;
+      for (int l = 0; l < L; ++l) sum += acc[l];
+      dx[r * rx + t * d.i + k] = sum;
+    }
+}
+
 template <int L, int Cell, bool Relu, bool Bf16>
-void backward_one(const Dims& d, const float* wm, const float* states, const float* saved, const float* g,
-                  float* deltas, float* dw) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk, rw = d.t * w;
+void backward_one(const Dims& d, const float* wm, const float* wxt, const float* x, const float* states,
+                  const float* saved, const float* g, float* dw, float* dwxt, float* db, float* dx) {
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;
   Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
-      drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0);
+      drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0), deltas(d.b * w);
   std::memset(dw, 0, sizeof(float) * w * n);
+  std::memset(dwxt, 0, sizeof(float) * d.i * w);
+  std::memset(db, 0, sizeof(float) * w);
   for (int64_t t = d.t - 1; t >= 0; --t) {
     const float* prev = t ? states + (t - 1) * d.s : zero.data();
     const int64_t ps = t ? rs : d.s;
     const float* cur = states + t * d.s;
     const float* keep = saved + t * sk;
     const float* gt = g + t * d.s;
-    float* delta = deltas + t * w;
+    float* delta = deltas.data();  // δ_t (B × w)
     // the pre-activations' cotangents of step t; dh becomes the part of h_{t-1}'s cotangent
     // that does not pass through W (the product is added after)
     units<L>(d, [&](int64_t r, int64_t j) {
       const float* h = prev + r * ps + j;
       const float* s = keep + r * rk + j;
-      float* e = delta + r * rw + j;
+      float* e = delta + r * w + j;
       float* carry = dh.data() + r * n + j;
       const V<L> dout = ld<L>(gt + r * rs + j) + ld<L>(carry);
       if constexpr (Cell == 0) {
@@ -433,28 +467,30 @@ void backward_one(const Dims& d, const float* wm, const float* states, const flo
       }
     });
     if constexpr (Cell == 2) {  // through c's product: the cotangent of r ⊙ h, then r's
-      product<L, Bf16>(d.b, n, n, delta + 2 * n, rw, wts, 2 * n, 0, drh.data(), n);
+      product<L, Bf16>(d.b, n, n, delta + 2 * n, w, wts, 2 * n, 0, drh.data(), n);
       units<L>(d, [&](int64_t r, int64_t j) {
-        const V<L> x = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * rk + n + j), h = ld<L>(prev + r * ps + j);
-        st<L>(delta + r * rw + n + j, x * h * rr * (1.0f - rr));
+        const V<L> drr = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * rk + n + j), h = ld<L>(prev + r * ps + j);
+        st<L>(delta + r * w + n + j, drr * h * rr * (1.0f - rr));
         st<L>(rh.data() + r * n + j, rr * h);
         float* carry = dh.data() + r * n + j;
-        st<L>(carry, ld<L>(carry) + x * rr);
+        st<L>(carry, ld<L>(carry) + drr * rr);
       });
-      product<L, Bf16>(d.b, n, 2 * n, delta, rw, wts, 0, 0, dh.data(), n);
-      weight_product<L, Bf16>(2 * n, n, d.b, delta, rw, prev, ps, wts, dw, n);
-      weight_product<L, Bf16>(n, n, d.b, delta + 2 * n, rw, rh.data(), n, wts, dw + 2 * n * n, n);
+      product<L, Bf16>(d.b, n, 2 * n, delta, w, wts, 0, 0, dh.data(), n);
+      weight_product<L, Bf16>(2 * n, n, d.b, delta, w, prev, ps, wts, dw, n);
+      weight_product<L, Bf16>(n, n, d.b, delta + 2 * n, w, rh.data(), n, wts, dw + 2 * n * n, n);
     } else {
-      product<L, Bf16>(d.b, n, w, delta, rw, wts, 0, 0, dh.data(), n);
-      weight_product<L, Bf16>(w, n, d.b, delta, rw, prev, ps, wts, dw, n);
+      product<L, Bf16>(d.b, n, w, delta, w, wts, 0, 0, dh.data(), n);
+      weight_product<L, Bf16>(w, n, d.b, delta, w, prev, ps, wts, dw, n);
     }
+    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx);
   }
 }
 
 // --- dispatch ---------------------------------------------------------------------------------
 
-typedef void (*ForwardFn)(const Dims&, const float*, const float*, float*, float*);
-typedef void (*BackwardFn)(const Dims&, const float*, const float*, const float*, const float*, float*, float*);
+typedef void (*ForwardFn)(const Dims&, const float*, const float*, const float*, const float*, float*, float*);
+typedef void (*BackwardFn)(const Dims&, const float*, const float*, const float*, const float*, const float*,
+                           const float*, float*, float*, float*, float*);
 
 template <int L, int Cell, bool Bf16>
 void pick(bool relu, ForwardFn* f, BackwardFn* b) {
@@ -472,9 +508,10 @@ void pick_cell(int64_t cell, bool relu, ForwardFn* f, BackwardFn* b) {
   }
 }
 
-// The dimensions from drive (or the cotangent's) (G.., B, T, ·) and W_h's (G.., ·, ·) shapes.
+// The dimensions from W_h's (G.., ·, ·) shape, a sequence's (G.., B, T, ·) (the inputs, or the
+// states' cotangent) and the inputs' width.
 ffi::Error dims(int64_t cell, int64_t activation, int64_t bf16, ffi::Span<const int64_t> wd,
-                ffi::Span<const int64_t> xd, bool transposed, Dims* d, int64_t* networks) {
+                ffi::Span<const int64_t> xd, int64_t n_inputs, bool transposed, Dims* d, int64_t* networks) {
   if (cell < 0 || cell > 3 || activation < 0 || activation > 1 || bf16 < 0 || bf16 > 1)
     return ffi::Error::InvalidArgument("recurrence: cell must be 0-3, activation 0 (tanh) or 1 (relu), bf16 0 or 1");
   if (wd.size() < 2 || xd.size() < 3 || wd.size() - 2 != xd.size() - 3)
@@ -486,6 +523,7 @@ ffi::Error dims(int64_t cell, int64_t activation, int64_t bf16, ffi::Span<const 
   d->b = xd[xd.size() - 3];
   d->t = xd[xd.size() - 2];
   d->s = cell == 3 ? 2 * d->n : d->n;
+  d->i = n_inputs;
   *networks = 1;
   for (size_t i = 0; i + 2 < wd.size(); ++i) {
     if (wd[i] != xd[i]) return ffi::Error::InvalidArgument("recurrence: W_h and the sequence have different leading dims");
@@ -522,46 +560,56 @@ void choose(const Dims& d, int64_t cell, int64_t activation, int64_t bf16, Forwa
   else pick_cell<8, false>(cell, activation == 1, fw, bw);
 }
 
-ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> drive,
-                   ffi::ResultBuffer<ffi::F32> states, ffi::ResultBuffer<ffi::F32> saved, int64_t cell,
-                   int64_t activation, int64_t bf16) {
+ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> wxt,
+                   ffi::Buffer<ffi::F32> bias, ffi::Buffer<ffi::F32> x, ffi::ResultBuffer<ffi::F32> states,
+                   ffi::ResultBuffer<ffi::F32> saved, int64_t cell, int64_t activation, int64_t bf16) {
   Dims d;
   int64_t networks;
-  if (auto e = dims(cell, activation, bf16, wt.dimensions(), drive.dimensions(), true, &d, &networks); e.failure()) return e;
-  if (drive.dimensions().back() != d.nb * d.n || states->element_count() != networks * d.t * d.b * d.s ||
-      saved->element_count() != networks * d.t * d.b * d.k * d.n)
-    return ffi::Error::InvalidArgument("recurrence: drive, states or saved has the wrong size");
+  const auto xd = x.dimensions();
+  if (auto e = dims(cell, activation, bf16, wt.dimensions(), xd, xd.back(), true, &d, &networks); e.failure()) return e;
+  const int64_t w = d.nb * d.n, steps = d.t * d.b;
+  if (wxt.element_count() != networks * d.i * w || bias.element_count() != networks * w ||
+      states->element_count() != networks * steps * d.s || saved->element_count() != networks * steps * d.k * d.n)
+    return ffi::Error::InvalidArgument("recurrence: W_xᵀ, b, states or saved has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
   choose(d, cell, activation, bf16, &fw, &bw);
-  const float *wp = wt.typed_data(), *xp = drive.typed_data();
+  const float *wp = wt.typed_data(), *xw = wxt.typed_data(), *bp = bias.typed_data(), *xp = x.typed_data();
   float *sp = states->typed_data(), *kp = saved->typed_data();
-  const int64_t steps = d.t * d.b;
   over_networks(pool, networks, [=](int64_t i) {
-    fw(d, wp + i * d.nb * d.n * d.n, xp + i * steps * d.nb * d.n, sp + i * steps * d.s, kp + i * steps * d.k * d.n);
+    fw(d, wp + i * w * d.n, xw + i * d.i * w, bp + i * w, xp + i * steps * d.i, sp + i * steps * d.s,
+       kp + i * steps * d.k * d.n);
   });
   return ffi::Error::Success();
 }
 
-ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> states,
-                    ffi::Buffer<ffi::F32> saved, ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> deltas,
-                    ffi::ResultBuffer<ffi::F32> dw, int64_t cell, int64_t activation, int64_t bf16) {
+ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wm, ffi::Buffer<ffi::F32> wxt,
+                    ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> states, ffi::Buffer<ffi::F32> saved,
+                    ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> dw, ffi::ResultBuffer<ffi::F32> dwxt,
+                    ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> dx, int64_t cell,
+                    int64_t activation, int64_t bf16) {
   Dims d;
   int64_t networks;
-  if (auto e = dims(cell, activation, bf16, w.dimensions(), g.dimensions(), false, &d, &networks); e.failure()) return e;
-  const int64_t steps = d.t * d.b;
-  if (g.dimensions().back() != d.s || states.element_count() != networks * steps * d.s ||
-      saved.element_count() != networks * steps * d.k * d.n || deltas->element_count() != networks * steps * d.nb * d.n ||
-      dw->element_count() != w.element_count())
-    return ffi::Error::InvalidArgument("recurrence: states, saved, the cotangent, deltas or dW_h has the wrong size");
+  if (auto e = dims(cell, activation, bf16, wm.dimensions(), g.dimensions(), x.dimensions().back(), false, &d,
+                    &networks);
+      e.failure())
+    return e;
+  const int64_t w = d.nb * d.n, steps = d.t * d.b;
+  if (g.dimensions().back() != d.s || x.element_count() != networks * steps * d.i ||
+      wxt.element_count() != networks * d.i * w || states.element_count() != networks * steps * d.s ||
+      saved.element_count() != networks * steps * d.k * d.n || dw->element_count() != wm.element_count() ||
+      dwxt->element_count() != wxt.element_count() || db->element_count() != networks * w ||
+      dx->element_count() != x.element_count())
+    return ffi::Error::InvalidArgument("recurrence: W_xᵀ, x, states, saved, the cotangent or a gradient has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
   choose(d, cell, activation, bf16, &fw, &bw);
-  const float *wp = w.typed_data(), *sp = states.typed_data(), *kp = saved.typed_data(), *gp = g.typed_data();
-  float *dp = deltas->typed_data(), *wg = dw->typed_data();
+  const float *wp = wm.typed_data(), *xw = wxt.typed_data(), *xp = x.typed_data(), *sp = states.typed_data(),
+              *kp = saved.typed_data(), *gp = g.typed_data();
+  float *wg = dw->typed_data(), *xg = dwxt->typed_data(), *bg = db->typed_data(), *dxp = dx->typed_data();
   over_networks(pool, networks, [=](int64_t i) {
-    bw(d, wp + i * d.nb * d.n * d.n, sp + i * steps * d.s, kp + i * steps * d.k * d.n, gp + i * steps * d.s,
-       dp + i * steps * d.nb * d.n, wg + i * d.nb * d.n * d.n);
+    bw(d, wp + i * w * d.n, xw + i * d.i * w, xp + i * steps * d.i, sp + i * steps * d.s, kp + i * steps * d.k * d.n,
+       gp + i * steps * d.s, wg + i * w * d.n, xg + i * d.i * w, bg + i * w, dxp + i * steps * d.i);
   });
   return ffi::Error::Success();
 }
@@ -574,6 +622,8 @@ extern "C" int RnnpopRecurrenceBf16() { return kBf16 ? 1 : 0; }
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
@@ -589,6 +639,10 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrenceBackward, backward,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Attr<int64_t>("cell")

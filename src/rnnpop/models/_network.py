@@ -75,7 +75,7 @@ class Network(eqx.Module):
         the recurrent products from bfloat16 operands, accumulated in float32 (``_recurrence.unroll``)."""
         from ._recurrence import unroll
 
-        states = unroll(self.cell, self.cell.project(inputs), matmul)  # the drive (B, T, n_blocks·n)
+        states = unroll(self.cell, inputs, matmul)
         if states is None:
             return jax.vmap(self)(inputs)
         return states, self.readout(states)

@@ -7,11 +7,13 @@ product over all steps and trials afterwards (`benchmarks/weight_gradient.py`: 1
 per gradient).
 
 On a CPU (float32, ``n_units`` a multiple of 8, a C++ compiler at hand) both loops are
-native kernels (``rnnpop/_kernels/recurrence.cc``): every step's recurrent product and the
-cell's elementwise work in one call for all T steps, for the vanilla, UGRNN, GRU and LSTM
-cells (`benchmarks/train_backward.py`), and on a CPU with AVX512-BF16 optionally with bfloat16
-operands (``TrainConfig.matmul``). Elsewhere the vanilla and LSTM cells have the passes written
-in JAX below, and other cells use autodiff.
+native kernels (``rnnpop/_kernels/recurrence.cc``): every step's input projection, recurrent
+product and elementwise work in one call for all T steps, and backwards the gradients of
+W_h, W_x, b and the inputs, for the vanilla, UGRNN, GRU and LSTM cells
+(`benchmarks/train_backward.py`), and on a CPU with AVX512-BF16 optionally with bfloat16
+operands for the recurrent products (``TrainConfig.matmul``). Elsewhere the vanilla and LSTM
+cells have the passes written in JAX below (on the projected inputs, all steps in one
+product), and other cells use autodiff.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ _NATIVE_CELLS = {Vanilla: 0, UGRNN: 1, GRU: 2, LSTM: 3}  # the kernels' cell cod
 _SAVED = (0, 2, 3, 5)  # blocks of n the forward kernel keeps per step for the backward one
 
 
-def unroll(cell, drive: jax.Array, matmul: str = "float32") -> jax.Array | None:
-    """``drive (B, T, n_blocks·n)`` (the projected inputs) -> ``states (B, T, state_size)``
-    from a zero state; ``None`` for a cell without a hand-written pass. ``matmul="bfloat16"``
+def unroll(cell, inputs: jax.Array, matmul: str = "float32") -> jax.Array | None:
+    """``inputs (B, T, n_in)`` -> ``states (B, T, state_size)`` from a zero state; ``None``
+    for a cell without a hand-written pass. ``matmul="bfloat16"``
     rounds the recurrent products' operands (W_h, the states, the cotangents) to bfloat16 and
     accumulates in float32, forward and backward; only the native kernels do that
     (:func:`bf16_unsupported` says why not, where they cannot)."""
@@ -39,13 +41,14 @@ def unroll(cell, drive: jax.Array, matmul: str = "float32") -> jax.Array | None:
     if matmul == "bfloat16":
         if (why := bf16_unsupported(type(cell), cell.n_units, cell.w_h.dtype)) is not None:
             raise ValueError(why)
-        return _native_unroll(code, cell.activation, True, cell.w_h, drive)
-    if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, drive):
-        return _native_unroll(code, cell.activation, False, cell.w_h, drive)
+        return _native_unroll(code, cell.activation, True, cell.w_h, cell.w_x, cell.b, inputs)
+    if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, cell.w_x, cell.b, inputs):
+        return _native_unroll(code, cell.activation, False, cell.w_h, cell.w_x, cell.b, inputs)
     passes = {Vanilla: _vanilla, LSTM: _lstm}.get(type(cell))
     if passes is None:
         return None
-    return jnp.swapaxes(passes(cell.activation, cell.w_h, jnp.swapaxes(drive, 0, 1)), 0, 1)  # scans: time-major
+    drive = cell.project(jnp.swapaxes(inputs, 0, 1))  # (T, B, n_blocks·n): the scans are time-major
+    return jnp.swapaxes(passes(cell.activation, cell.w_h, drive), 0, 1)
 
 
 def bf16_unsupported(cell_type, n_units: int, dtype=np.float32) -> str | None:
@@ -155,26 +158,25 @@ def _kernel_attributes(code: int, activation: str, bf16: bool) -> dict:
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _native_unroll(code, activation, bf16, w_h, drive):
-    return _native_forward(code, activation, bf16, w_h, drive)[0]
+def _native_unroll(code, activation, bf16, w_h, w_x, b, inputs):
+    return _native_forward(code, activation, bf16, w_h, w_x, b, inputs)[0]
 
 
-def _native_forward(code, activation, bf16, w_h, drive):
-    (trials, steps, _), n = drive.shape, w_h.shape[1]
-    shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), drive.dtype),
-              jax.ShapeDtypeStruct((trials, steps, _SAVED[code] * n), drive.dtype))
+def _native_forward(code, activation, bf16, w_h, w_x, b, inputs):
+    (trials, steps, _), n = inputs.shape, w_h.shape[1]
+    shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), inputs.dtype),
+              jax.ShapeDtypeStruct((trials, steps, _SAVED[code] * n), inputs.dtype))
     states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
-        w_h.T, drive, **_kernel_attributes(code, activation, bf16))
-    return states, (w_h, states, saved)
+        w_h.T, w_x.T, b, inputs, **_kernel_attributes(code, activation, bf16))
+    return states, (w_h, w_x, inputs, states, saved)
 
 
 def _native_backward(code, activation, bf16, residuals, g):
-    w_h, states, saved = residuals
-    shapes = (jax.ShapeDtypeStruct(states.shape[:2] + w_h.shape[:1], states.dtype),
-              jax.ShapeDtypeStruct(w_h.shape, w_h.dtype))
-    deltas, dw_h = jax.ffi.ffi_call("rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
-        w_h, states, saved, g, **_kernel_attributes(code, activation, bf16))
-    return dw_h, deltas
+    w_h, w_x, inputs, states, saved = residuals
+    shapes = [jax.ShapeDtypeStruct(shape, w_h.dtype) for shape in (w_h.shape, w_x.shape[::-1], w_x.shape[:1], inputs.shape)]
+    dw_h, dw_xt, db, dx = jax.ffi.ffi_call("rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
+        w_h, w_x.T, inputs, states, saved, g, **_kernel_attributes(code, activation, bf16))
+    return dw_h, dw_xt.T, db, dx
 
 
 _native_unroll.defvjp(_native_forward, _native_backward)
