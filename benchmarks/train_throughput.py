@@ -1,11 +1,12 @@
 """Training throughput of rnnpop's population trainer vs the usual per-network PyTorch code.
 
-Flip-flop (3 bits), 128 units, batch 64, T = 100, full BPTT, SGD with momentum and
-gradient clipping. Prints network-iterations per second (one forward + backward +
-update of one network on one batch) for the baseline and for rnnpop at several group
-sizes, the ratio, compile time and peak memory, and on a CPU the share of the fp32 ceiling
-(every core at the rate of a single-threaded 1024² sgemm, measured in the same run; an
-iteration's work counted as its 3 × T recurrent products). Both run in this one process.
+Flip-flop (3 bits), 128 units (``--units 64 128 256`` for the paper's widths), batch 64,
+T = 100, full BPTT, SGD with momentum and gradient clipping. Prints network-iterations per
+second (one forward + backward + update of one network on one batch) for the baseline and for
+rnnpop at several group sizes, the ratio, compile time and peak memory, and on a CPU the share
+of the fp32 ceiling (every core at the rate of a single-threaded 1024² sgemm, measured in the
+same run; an iteration's work counted as its 3 × T recurrent products) that rnnpop reached and
+that 3× the baseline would need. Both run in this one process.
 
 Baseline: ``torch.nn.RNN`` / ``GRU`` / ``LSTM`` (a time loop of ``nn.Linear`` for the UGRNN,
 which PyTorch lacks) + linear readout, one network at a time,
@@ -14,10 +15,11 @@ on a CPU (``configure_cpu``), the group vmapped on an accelerator.
 
 All four cells at the defaults (a group of 8) take about 2 minutes on this 2-core machine with
 the native recurrence kernels (1 m 41 s, 2026-12-03; 12.8 minutes with groups of 8 and 32
-before them).
+before them); with ``--matmuls float32 bfloat16`` about 3.5 minutes at 128 units, 1 at 64 and
+6.5 at 256.
 
-    python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm] [--units 128]
-        [--matmuls float32 bfloat16]
+    python benchmarks/train_throughput.py [--sizes 8 32 128] [--cells vanilla ugrnn gru lstm]
+        [--units 64 128 256] [--matmuls float32 bfloat16]
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[8])
     parser.add_argument("--cells", nargs="+", default=["vanilla", "ugrnn", "gru", "lstm"])
-    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--units", type=int, nargs="+", default=[128])
     parser.add_argument("--budget", type=int, default=320, help="network-iterations per timed run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true", help="skip PyTorch (e.g. on a GPU host)")
@@ -167,38 +169,45 @@ def main() -> None:
     from rnnpop.tasks import FlipFlop
 
     batches = [FlipFlop(n_time=T).sample(BATCH, seed=s) for s in range(8)]
-    print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, {args.units} units, "
-          f"batch {BATCH}, T={T}; medians of {args.repeats} interleaved repetitions")
+    print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, batch {BATCH}, T={T}; "
+          f"medians of {args.repeats} interleaved repetitions")
     ceiling = None  # fp32 GFLOP/s of all cores at the sgemm rate (a CPU with the baseline only)
     if jax.default_backend() == "cpu" and not args.no_baseline:
         rate = sgemm_gflops()
         ceiling = rate * len(jax.devices())
         print(f"fp32 ceiling: {len(jax.devices())} cores × {rate:.1f} GFLOP/s (1024² sgemm, one thread)")
-    for cell in args.cells:
-        step = None if args.no_baseline else torch_step(cell, batches, args.units)
-        runners = {(n, m): rnnpop_runner(cell, n, args.budget, args.units, m) for n in args.sizes for m in args.matmuls}
-        base, ours = [], {key: [] for key in runners}
-        for _ in range(args.repeats):  # interleaved, so drifts in machine speed hit both alike
-            if step is not None:
-                base.append(torch_rate(step))
-            for key, (rate, _) in runners.items():
-                ours[key].append(rate())
-        b = statistics.median(base) if base else None
-        if b is not None:
-            name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
-            print(f"{cell:8s} baseline torch {name}, one network: "
-                  f"{b:7.1f} network-it/s  (runs: {', '.join(f'{x:.0f}' for x in base)})")
-        for (n, matmul), (_, first_seconds) in runners.items():
-            r = statistics.median(ours[n, matmul])
-            compile_s = max(0.0, first_seconds - n * _iterations(n, args.budget) / r)
-            ratio = f"  ratio {r / b:5.2f}x" if b else ""
-            if ceiling:
-                ratio += f"  {100 * r * iteration_gflop(cell, args.units) / ceiling:3.0f}% of the fp32 ceiling"
-            label = "" if matmul == "float32" else ", bf16"
-            print(f"{cell:8s} rnnpop group of {n:5d}{label}: {r:8.1f} network-it/s{ratio}  "
-                  f"(runs: {', '.join(f'{x:.0f}' for x in ours[n, matmul])})  "
-                  f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
+    for units in args.units:
+        for cell in args.cells:
+            run_cell(cell, units, args, batches, ceiling)
 
+
+def run_cell(cell: str, units: int, args, batches, ceiling: float | None) -> None:
+    """Time the baseline and every (group size, matmul) of one cell and width, interleaved, and print."""
+    step = None if args.no_baseline else torch_step(cell, batches, units)
+    runners = {(n, m): rnnpop_runner(cell, n, args.budget, units, m) for n in args.sizes for m in args.matmuls}
+    base, ours = [], {key: [] for key in runners}
+    for _ in range(args.repeats):  # interleaved, so drifts in machine speed hit both alike
+        if step is not None:
+            base.append(torch_rate(step))
+        for key, (rate, _) in runners.items():
+            ours[key].append(rate())
+    b = statistics.median(base) if base else None
+    name = f"{cell}-{units}"
+    if b is not None:
+        torch_name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
+        needed = f"; 3x needs {100 * 3 * b * iteration_gflop(cell, units) / ceiling:3.0f}% of the fp32 ceiling" if ceiling else ""
+        print(f"{name:12s} baseline torch {torch_name}, one network: "
+              f"{b:7.1f} network-it/s  (runs: {', '.join(f'{x:.0f}' for x in base)}){needed}")
+    for (n, matmul), (_, first_seconds) in runners.items():
+        r = statistics.median(ours[n, matmul])
+        compile_s = max(0.0, first_seconds - n * _iterations(n, args.budget) / r)
+        ratio = f"  ratio {r / b:5.2f}x" if b else ""
+        if ceiling:
+            ratio += f"  {100 * r * iteration_gflop(cell, units) / ceiling:3.0f}% of the fp32 ceiling"
+        label = "" if matmul == "float32" else ", bf16"
+        print(f"{name:12s} rnnpop group of {n:5d}{label}: {r:8.1f} network-it/s{ratio}  "
+              f"(runs: {', '.join(f'{x:.0f}' for x in ours[n, matmul])})  "
+              f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
 
 if __name__ == "__main__":
     main()
