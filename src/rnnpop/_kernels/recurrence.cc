@@ -9,7 +9,8 @@
 //             wxt (G.., i, nb·n)  the input matrix transposed, W_xᵀ;  b (G.., nb·n)
 //             x (G.., B, T, i)  the inputs
 //          -> states (G.., B, T, S)  S = n, or 2n for the LSTM ([h; c])
-//             saved (G.., B, T, k·n)  what the backward pass needs (cell below)
+//             saved (G.., T, B, k·n)  what the backward pass needs (cell below), time-major so
+//             that each step's rows are contiguous
 //   backward  w (G.., nb·n, n), wxt, x, states, saved, g (G.., B, T, S) the states' cotangent
 //          -> dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's candidate block:
 //             Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), dwxt (G.., i, nb·n)  W_xᵀ's, Σ_t x_tᵀ δ_t,
@@ -331,25 +332,32 @@ inline void units(const Dims& d, F&& f) {
     for (int64_t j = 0; j < d.n; j += L) f(r, j);
 }
 
-// pre (B × w) = b + x_t W_xᵀ, x_t the inputs of step t (rows T·i apart)
+// pre (B × w) = b + x_t W_xᵀ, x_t the inputs of step t (rows T·i apart): one pass over pre, the
+// few inputs of a trial broadcast against W_xᵀ's rows (in cache)
 template <int L>
 void project(const Dims& d, int64_t t, const float* wxt, const float* bias, const float* x, float* pre) {
   const int64_t w = d.nb * d.n;
-  for (int64_t r = 0; r < d.b; ++r) std::memcpy(pre + r * w, bias, sizeof(float) * w);
-  gemm<L>(d.b, w, d.i, x + t * d.i, d.t * d.i, wxt, w, pre, w);
+  for (int64_t r = 0; r < d.b; ++r) {
+    const float* xr = x + r * d.t * d.i + t * d.i;
+    for (int64_t j = 0; j < w; j += L) {
+      V<L> acc = ld<L>(bias + j);
+      for (int64_t k = 0; k < d.i; ++k) acc += xr[k] * ld<L>(wxt + k * w + j);
+      st<L>(pre + r * w + j, acc);
+    }
+  }
 }
 
 template <int L, int Cell, bool Relu, bool Bf16>
 void forward_one(const Dims& d, const float* wt, const float* wxt, const float* bias, const float* x, float* states,
                  float* saved) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;  // rs, rk: trials' strides
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = sk;  // rs, rk: trials' strides
   Weights wts = make_weights<Bf16>(wt, n, w, d);  // W_hᵀ (n × w)
   std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
   for (int64_t t = 0; t < d.t; ++t) {
     const float* prev = t ? states + (t - 1) * d.s : zero.data();  // rows [h] or [h; c], ps apart
     const int64_t ps = t ? rs : d.s;
     float* out = states + t * d.s;
-    float* keep = saved + t * sk;
+    float* keep = saved + t * d.b * sk;
     project<L>(d, t, wxt, bias, x, pre.data());
     if constexpr (Cell == 2) {  // z, r first; c from r ⊙ h
       product<L, Bf16>(d.b, 2 * n, n, prev, ps, wts, 0, 0, pre.data(), w);
@@ -396,32 +404,40 @@ void forward_one(const Dims& d, const float* wt, const float* wxt, const float* 
   }
 }
 
-// The input projection's share of the backward step t from δ_t (B × w): db += Σ_r δ_t[r],
-// dwxt (i × w) += x_tᵀ δ_t, dx_t[r] = δ_t[r] W_x (a dot product with each row of W_xᵀ)
+// The input projection's share of the backward step t, in one pass over δ_t (B × w):
+// db += Σ_r δ_t[r], dwxt (i × w) += x_tᵀ δ_t, dx_t[r] = δ_t[r] W_x (a dot product with each row
+// of W_xᵀ, its lanes summed at the end; `lanes` holds i vectors)
 template <int L>
 void project_backward(const Dims& d, int64_t t, const float* wxt, const float* x, const float* delta, float* dwxt,
-                      float* db, float* dx) {
+                      float* db, float* dx, V<L>* lanes) {
   const int64_t w = d.nb * d.n, rx = d.t * d.i;  // rx: trials' stride in x and dx
-  for (int64_t r = 0; r < d.b; ++r)
-    for (int64_t j = 0; j < w; j += L) st<L>(db + j, ld<L>(db + j) + ld<L>(delta + r * w + j));
-  gemm_tn<L>(d.i, w, d.b, x + t * d.i, rx, delta, w, dwxt, w);
-  for (int64_t r = 0; r < d.b; ++r)
+  for (int64_t r = 0; r < d.b; ++r) {
+    const float* xr = x + r * rx + t * d.i;
+    for (int64_t k = 0; k < d.i; ++k) lanes[k] = V<L>{};
+    for (int64_t j = 0; j < w; j += L) {
+      const V<L> e = ld<L>(delta + r * w + j);
+      st<L>(db + j, ld<L>(db + j) + e);
+      for (int64_t k = 0; k < d.i; ++k) {
+        st<L>(dwxt + k * w + j, ld<L>(dwxt + k * w + j) + xr[k] * e);
+        lanes[k] += e * ld<L>(wxt + k * w + j);
+      }
+    }
     for (int64_t k = 0; k < d.i; ++k) {
-      V<L> acc{};
-      for (int64_t j = 0; j < w; j += L) acc += ld<L>(delta + r * w + j) * ld<L>(wxt + k * w + j);
       float sum = 0.0f;
-      for (int l = 0; l < L; ++l) sum += acc[l];
+      for (int l = 0; l < L; ++l) sum += lanes[k][l];
       dx[r * rx + t * d.i + k] = sum;
     }
+  }
 }
 
 template <int L, int Cell, bool Relu, bool Bf16>
 void backward_one(const Dims& d, const float* wm, const float* wxt, const float* x, const float* states,
                   const float* saved, const float* g, float* dw, float* dwxt, float* db, float* dx) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = d.t * sk;
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = sk;
   Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
       drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0), deltas(d.b * w);
+  std::vector<V<L>> lanes(d.i);
   std::memset(dw, 0, sizeof(float) * w * n);
   std::memset(dwxt, 0, sizeof(float) * d.i * w);
   std::memset(db, 0, sizeof(float) * w);
@@ -429,7 +445,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
     const float* prev = t ? states + (t - 1) * d.s : zero.data();
     const int64_t ps = t ? rs : d.s;
     const float* cur = states + t * d.s;
-    const float* keep = saved + t * sk;
+    const float* keep = saved + t * d.b * sk;
     const float* gt = g + t * d.s;
     float* delta = deltas.data();  // δ_t (B × w)
     // the pre-activations' cotangents of step t; dh becomes the part of h_{t-1}'s cotangent
@@ -482,7 +498,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
       product<L, Bf16>(d.b, n, w, delta, w, wts, 0, 0, dh.data(), n);
       weight_product<L, Bf16>(w, n, d.b, delta, w, prev, ps, wts, dw, n);
     }
-    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx);
+    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx, lanes.data());
   }
 }
 

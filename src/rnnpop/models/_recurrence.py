@@ -165,7 +165,7 @@ def _native_unroll(code, activation, bf16, w_h, w_x, b, inputs):
 def _native_forward(code, activation, bf16, w_h, w_x, b, inputs):
     (trials, steps, _), n = inputs.shape, w_h.shape[1]
     shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), inputs.dtype),
-              jax.ShapeDtypeStruct((trials, steps, _SAVED[code] * n), inputs.dtype))
+              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), inputs.dtype))  # time-major
     states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
         w_h.T, w_x.T, b, inputs, **_kernel_attributes(code, activation, bf16))
     return states, (w_h, w_x, inputs, states, saved)
