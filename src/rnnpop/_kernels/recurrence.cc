@@ -23,7 +23,8 @@
 //   1 UGRNN    c = φ(W_c h + d_c), g = σ(W_g h + d_g), h' = g h + (1 − g) c    saved: c, g
 //   2 GRU      z = σ(W_z h + d_z), r = σ(W_r h + d_r), c = φ(W_c (r h) + d_c),
 //              h' = z h + (1 − z) c                                saved: z, r, c
-//   3 LSTM     i, f, o = σ(·), u = φ(·), c' = f c + i u, h' = o φ(c')   saved: i, f, o, u, φ(c')
+//   3 LSTM     i, f, o = σ(·), u = φ(·), c' = f c + i u, h' = o φ(c')   saved: i, f, o, u (φ(c') is
+//              recomputed backwards from c', which the states hold)
 // Attribute `bf16` = 1 (TrainConfig.matmul = "bfloat16"; a CPU with AVX512-BF16, n % 16 == 0):
 // every product above from operands rounded to bfloat16 (W_h, the states, r ⊙ h, the
 // pre-activations' cotangents), accumulated in float32 by vdpbf16ps; the rest (the input
@@ -65,6 +66,17 @@ inline void st(float* p, V<L> v) { rnnpop::store<L>(p, v); }
 
 template <int L>
 inline V<L> splat(float s) { return V<L>{} + s; }
+
+// the sum of a vector's lanes
+template <int L>
+inline float hsum(V<L> v) {
+#if defined(__AVX512F__)
+  if constexpr (L == 16) return _mm512_reduce_add_ps(v);
+#endif
+  float sum = 0.0f;
+  for (int l = 0; l < L; ++l) sum += v[l];
+  return sum;
+}
 
 // e^x to about 1 ulp (Cephes' expf: x = k ln 2 + r, |r| <= ln 2 / 2, a degree-5 polynomial),
 // x clamped to [-87.3, 88.3] so that 2^k stays a normal float.
@@ -306,7 +318,7 @@ struct Dims {
   int64_t t, b, n, nb, s, k, i;  // steps, trials, units, blocks, state size, saved blocks, inputs
 };
 
-constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 5};
+constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 4};
 
 // W (rows × ld floats, ld a multiple of 16 for bf16) as the per-step products' right operand
 template <bool Bf16>
@@ -398,36 +410,34 @@ void forward_one(const Dims& d, const float* wt, const float* wxt, const float* 
         st<L>(s + n, f);
         st<L>(s + 2 * n, og);
         st<L>(s + 3 * n, u);
-        st<L>(s + 4 * n, pc);
       }
     });
   }
 }
 
-// The input projection's share of the backward step t, in one pass over δ_t (B × w):
-// db += Σ_r δ_t[r], dwxt (i × w) += x_tᵀ δ_t, dx_t[r] = δ_t[r] W_x (a dot product with each row
-// of W_xᵀ, its lanes summed at the end; `lanes` holds i vectors)
+// The input projection's share of the backward step t from δ_t (B × w): db += Σ_r δ_t[r],
+// dwxt (i × w) += x_tᵀ δ_t (a register-blocked product over the trials), dx_t[r] = δ_t[r] W_x
+// (a dot product with each row of W_xᵀ). (One pass over δ_t for all three, adding to dwxt
+// trial by trial, measured slower.)
 template <int L>
 void project_backward(const Dims& d, int64_t t, const float* wxt, const float* x, const float* delta, float* dwxt,
-                      float* db, float* dx, V<L>* lanes) {
+                      float* db, float* dx) {
   const int64_t w = d.nb * d.n, rx = d.t * d.i;  // rx: trials' stride in x and dx
-  for (int64_t r = 0; r < d.b; ++r) {
-    const float* xr = x + r * rx + t * d.i;
-    for (int64_t k = 0; k < d.i; ++k) lanes[k] = V<L>{};
-    for (int64_t j = 0; j < w; j += L) {
-      const V<L> e = ld<L>(delta + r * w + j);
-      st<L>(db + j, ld<L>(db + j) + e);
-      for (int64_t k = 0; k < d.i; ++k) {
-        st<L>(dwxt + k * w + j, ld<L>(dwxt + k * w + j) + xr[k] * e);
-        lanes[k] += e * ld<L>(wxt + k * w + j);
-      }
-    }
-    for (int64_t k = 0; k < d.i; ++k) {
-      float sum = 0.0f;
-      for (int l = 0; l < L; ++l) sum += lanes[k][l];
-      dx[r * rx + t * d.i + k] = sum;
-    }
+  for (int64_t j = 0; j < w; j += L) {
+    V<L> sums[4] = {};  // four chains of additions, not one
+    int64_t r = 0;
+    for (; r + 4 <= d.b; r += 4)
+      for (int q = 0; q < 4; ++q) sums[q] += ld<L>(delta + (r + q) * w + j);
+    for (; r < d.b; ++r) sums[0] += ld<L>(delta + r * w + j);
+    st<L>(db + j, ld<L>(db + j) + ((sums[0] + sums[1]) + (sums[2] + sums[3])));
   }
+  gemm_tn<L>(d.i, w, d.b, x + t * d.i, rx, delta, w, dwxt, w);
+  for (int64_t r = 0; r < d.b; ++r)
+    for (int64_t k = 0; k < d.i; ++k) {
+      V<L> acc{};
+      for (int64_t j = 0; j < w; j += L) acc += ld<L>(delta + r * w + j) * ld<L>(wxt + k * w + j);
+      dx[r * rx + t * d.i + k] = hsum<L>(acc);
+    }
 }
 
 template <int L, int Cell, bool Relu, bool Bf16>
@@ -437,7 +447,6 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
   Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
       drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0), deltas(d.b * w);
-  std::vector<V<L>> lanes(d.i);
   std::memset(dw, 0, sizeof(float) * w * n);
   std::memset(dwxt, 0, sizeof(float) * d.i * w);
   std::memset(db, 0, sizeof(float) * w);
@@ -472,7 +481,8 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
         st<L>(drh.data() + r * n + j, V<L>{});
       } else {
         float* cc = dc.data() + r * n + j;
-        const V<L> i = ld<L>(s), f = ld<L>(s + n), og = ld<L>(s + 2 * n), u = ld<L>(s + 3 * n), pc = ld<L>(s + 4 * n);
+        const V<L> i = ld<L>(s), f = ld<L>(s + n), og = ld<L>(s + 2 * n), u = ld<L>(s + 3 * n),
+                   pc = phi<L, Relu>(ld<L>(cur + r * rs + n + j));
         const V<L> dcell = ld<L>(gt + r * rs + n + j) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
         st<L>(e, dcell * u * i * (1.0f - i));
         st<L>(e + n, dcell * ld<L>(h + n) * f * (1.0f - f));
@@ -498,7 +508,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
       product<L, Bf16>(d.b, n, w, delta, w, wts, 0, 0, dh.data(), n);
       weight_product<L, Bf16>(w, n, d.b, delta, w, prev, ps, wts, dw, n);
     }
-    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx, lanes.data());
+    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx);
   }
 }
 

@@ -28,7 +28,7 @@ from .. import _native
 from ._cells import ACTIVATIONS, GRU, LSTM, UGRNN, Vanilla
 
 _NATIVE_CELLS = {Vanilla: 0, UGRNN: 1, GRU: 2, LSTM: 3}  # the kernels' cell codes
-_SAVED = (0, 2, 3, 5)  # blocks of n the forward kernel keeps per step for the backward one
+_SAVED = (0, 2, 3, 4)  # blocks of n the forward kernel keeps per step for the backward one
 
 
 def unroll(cell, inputs: jax.Array, matmul: str = "float32") -> jax.Array | None:
