@@ -209,5 +209,6 @@ def run_cell(cell: str, units: int, args, batches, ceiling: float | None) -> Non
               f"(runs: {', '.join(f'{x:.0f}' for x in ours[n, matmul])})  "
               f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
 
+
 if __name__ == "__main__":
     main()

@@ -362,7 +362,7 @@ void project(const Dims& d, int64_t t, const float* wxt, const float* bias, cons
 template <int L, int Cell, bool Relu, bool Bf16>
 void forward_one(const Dims& d, const float* wt, const float* wxt, const float* bias, const float* x, float* states,
                  float* saved) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = sk;  // rs, rk: trials' strides
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s;  // rs, sk: trials' strides
   Weights wts = make_weights<Bf16>(wt, n, w, d);  // W_hᵀ (n × w)
   std::vector<float> zero(d.b * d.s, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
   for (int64_t t = 0; t < d.t; ++t) {
@@ -376,8 +376,8 @@ void forward_one(const Dims& d, const float* wt, const float* wxt, const float* 
       units<L>(d, [&](int64_t r, int64_t j) {
         const float* p = pre.data() + r * w + j;
         const V<L> z = sigmoid<L>(ld<L>(p)), g = sigmoid<L>(ld<L>(p + n));
-        st<L>(keep + r * rk + j, z);
-        st<L>(keep + r * rk + n + j, g);
+        st<L>(keep + r * sk + j, z);
+        st<L>(keep + r * sk + n + j, g);
         st<L>(rh.data() + r * n + j, g * ld<L>(prev + r * ps + j));
       });
       product<L, Bf16>(d.b, n, n, rh.data(), n, wts, 0, 2 * n, pre.data() + 2 * n, w);
@@ -388,7 +388,7 @@ void forward_one(const Dims& d, const float* wt, const float* wxt, const float* 
       const float* p = pre.data() + r * w + j;
       const float* h = prev + r * ps + j;
       float* o = out + r * rs + j;
-      float* s = keep + r * rk + j;
+      float* s = keep + r * sk + j;
       if constexpr (Cell == 0) {
         st<L>(o, phi<L, Relu>(ld<L>(p)));
       } else if constexpr (Cell == 1) {
@@ -443,7 +443,7 @@ void project_backward(const Dims& d, int64_t t, const float* wxt, const float* x
 template <int L, int Cell, bool Relu, bool Bf16>
 void backward_one(const Dims& d, const float* wm, const float* wxt, const float* x, const float* states,
                   const float* saved, const float* g, float* dw, float* dwxt, float* db, float* dx) {
-  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s, rk = sk;
+  const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.t * d.s;
   Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(d.b * d.s, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
       drh(Cell == 2 ? d.b * n : 0), rh(Cell == 2 ? d.b * n : 0), deltas(d.b * w);
@@ -461,7 +461,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
     // that does not pass through W (the product is added after)
     units<L>(d, [&](int64_t r, int64_t j) {
       const float* h = prev + r * ps + j;
-      const float* s = keep + r * rk + j;
+      const float* s = keep + r * sk + j;
       float* e = delta + r * w + j;
       float* carry = dh.data() + r * n + j;
       const V<L> dout = ld<L>(gt + r * rs + j) + ld<L>(carry);
@@ -495,7 +495,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
     if constexpr (Cell == 2) {  // through c's product: the cotangent of r ⊙ h, then r's
       product<L, Bf16>(d.b, n, n, delta + 2 * n, w, wts, 2 * n, 0, drh.data(), n);
       units<L>(d, [&](int64_t r, int64_t j) {
-        const V<L> drr = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * rk + n + j), h = ld<L>(prev + r * ps + j);
+        const V<L> drr = ld<L>(drh.data() + r * n + j), rr = ld<L>(keep + r * sk + n + j), h = ld<L>(prev + r * ps + j);
         st<L>(delta + r * w + n + j, drr * h * rr * (1.0f - rr));
         st<L>(rh.data() + r * n + j, rr * h);
         float* carry = dh.data() + r * n + j;
