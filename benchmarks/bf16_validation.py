@@ -118,13 +118,12 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     rnnpop = str(Path(sys.executable).with_name("rnnpop"))
-    for matmul in SETTINGS:
-        if args.reuse:
-            continue
-        start = time.perf_counter()
-        subprocess.run([rnnpop, "run", str(study_file(args.out, matmul)), "--store", str(args.out / matmul), "--yes"],
-                       check=True, stdout=subprocess.DEVNULL)
-        print(f"{matmul}: the demo study in {time.perf_counter() - start:.0f} s")
+    if not args.reuse:
+        for matmul in SETTINGS:
+            start = time.perf_counter()
+            subprocess.run([rnnpop, "run", str(study_file(args.out, matmul)), "--store", str(args.out / matmul),
+                            "--yes"], check=True, stdout=subprocess.DEVNULL)
+            print(f"{matmul}: the demo study in {time.perf_counter() - start:.0f} s")
     f32, b16 = (args.out / m for m in SETTINGS)
     compare_losses(losses(f32), losses(b16))
     compare_topology(topology(f32), topology(b16))
