@@ -136,8 +136,9 @@ def test_bf16_products_equal_a_reference_with_rounded_operands_and_differ_from_f
     ours, reference, full = (jax.tree_util.tree_leaves(results[h]) for h in ("bfloat16", "reference", "float32"))
     for a, b, c in zip(ours, reference, full):  # states, then every gradient
         # a bf16 rounding may flip where float32 sums differ in their last bit, so the test is
-        # on the mean gap: the reference's gap a few 1e-6, float32's about 1e-3
-        assert _mean_gap(a, b) < 0.05 * _mean_gap(a, c), (_mean_gap(a, b), _mean_gap(a, c))
+        # on the mean gap: the reference's gap a few 1e-6, float32's about 1e-3 (plus float32's
+        # summation order, 1e-7, for b_out's gradient, which bf16 hardly moves)
+        assert _mean_gap(a, b) < 0.05 * _mean_gap(a, c) + 1e-6, (_mean_gap(a, b), _mean_gap(a, c))
         np.testing.assert_allclose(a, b, rtol=0.05, atol=0.02 * float(jnp.max(jnp.abs(b))))
 
 

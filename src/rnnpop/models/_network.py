@@ -75,7 +75,9 @@ class Network(eqx.Module):
         the recurrent products from bfloat16 operands, accumulated in float32 (``_recurrence.unroll``)."""
         from ._recurrence import unroll
 
-        states = unroll(self.cell, inputs, matmul)
+        states = unroll(self.cell, jnp.swapaxes(inputs, 0, 1), matmul)  # time-major (T, B, ·)
         if states is None:
             return jax.vmap(self)(inputs)
-        return states, self.readout(states)
+        # read out time-major: a caller of the outputs alone (the trainer's loss) transposes
+        # only them, and its states' cotangent reaches the kernels without a transpose
+        return jnp.swapaxes(states, 0, 1), jnp.swapaxes(self.readout(states), 0, 1)

@@ -32,7 +32,8 @@ _SAVED = (0, 2, 3, 4)  # blocks of n the forward kernel keeps per step for the b
 
 
 def unroll(cell, inputs: jax.Array, matmul: str = "float32") -> jax.Array | None:
-    """``inputs (B, T, n_in)`` -> ``states (B, T, state_size)`` from a zero state; ``None``
+    """``inputs (T, B, n_in)`` -> ``states (T, B, state_size)`` from a zero state, both
+    time-major (each step's trials contiguous, as the loops read and write them); ``None``
     for a cell without a hand-written pass. ``matmul="bfloat16"``
     rounds the recurrent products' operands (W_h, the states, the cotangents) to bfloat16 and
     accumulates in float32, forward and backward; only the native kernels do that
@@ -47,8 +48,7 @@ def unroll(cell, inputs: jax.Array, matmul: str = "float32") -> jax.Array | None
     passes = {Vanilla: _vanilla, LSTM: _lstm}.get(type(cell))
     if passes is None:
         return None
-    drive = cell.project(jnp.swapaxes(inputs, 0, 1))  # (T, B, n_blocks·n): the scans are time-major
-    return jnp.swapaxes(passes(cell.activation, cell.w_h, drive), 0, 1)
+    return passes(cell.activation, cell.w_h, cell.project(inputs))  # drive (T, B, n_blocks·n)
 
 
 def bf16_unsupported(cell_type, n_units: int, dtype=np.float32) -> str | None:
@@ -163,9 +163,9 @@ def _native_unroll(code, activation, bf16, w_h, w_x, b, inputs):
 
 
 def _native_forward(code, activation, bf16, w_h, w_x, b, inputs):
-    (trials, steps, _), n = inputs.shape, w_h.shape[1]
-    shapes = (jax.ShapeDtypeStruct((trials, steps, 2 * n if code == 3 else n), inputs.dtype),
-              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), inputs.dtype))  # time-major
+    (steps, trials, _), n = inputs.shape, w_h.shape[1]
+    shapes = (jax.ShapeDtypeStruct((steps, trials, 2 * n if code == 3 else n), inputs.dtype),
+              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), inputs.dtype))
     states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
         w_h.T, w_x.T, b, inputs, **_kernel_attributes(code, activation, bf16))
     return states, (w_h, w_x, inputs, states, saved)
