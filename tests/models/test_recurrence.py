@@ -71,6 +71,40 @@ def test_the_kernels_run_a_vmapped_group_of_networks_as_the_trainer_does(cell):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * float(jnp.max(jnp.abs(b))))
 
 
+def _ffi_attributes(jaxpr) -> dict:
+    """The attributes of the backward kernel's call in a jaxpr (searched through sub-jaxprs)."""
+    for eqn in jaxpr.eqns:
+        attributes = dict(eqn.params.get("attributes", ()))
+        if "state_cotangent" in attributes:
+            return attributes
+        for value in eqn.params.values():
+            inner = getattr(value, "jaxpr", value)  # a closed jaxpr's, or a jaxpr
+            if hasattr(inner, "eqns") and (found := _ffi_attributes(inner)):
+                return found
+    return {}
+
+
+@pytest.mark.skipif(not _native.available(), reason="no C++ compiler here: the native kernels are not built")
+@pytest.mark.parametrize("cell", ["vanilla", "ugrnn", "gru", "lstm"])
+def test_a_loss_on_the_outputs_alone_or_the_states_alone_has_autodiffs_gradient(cell):
+    """The kernels' backward pass skips a zero cotangent: the states' (the trainer's loss reads
+    only the outputs) or the outputs'."""
+    net = Network.create(cell, "tanh", n_inputs=3, n_units=16, n_outputs=2, key=jax.random.key(6))
+    rng = np.random.default_rng(4)
+    inputs = jnp.asarray(rng.normal(size=(4, 11, 3)), jnp.float32)
+    targets = jnp.asarray(rng.normal(size=(4, 11, 2)), jnp.float32)
+    weights = jnp.asarray(rng.normal(size=(4, 11, net.state_size)), jnp.float32)
+    losses = {"outputs": lambda states, outputs: jnp.sum(jnp.square(outputs - targets)),
+              "states": lambda states, outputs: jnp.sum(weights * jnp.tanh(states))}
+    for name, loss in losses.items():
+        ours = jax.grad(lambda n, x: loss(*n.batch(x)), argnums=(0, 1))
+        theirs = jax.grad(lambda n, x: loss(*jax.vmap(n)(x)), argnums=(0, 1))
+        if name == "outputs":  # the backward kernel is told not to read a states' cotangent
+            assert _ffi_attributes(jax.make_jaxpr(ours)(net, inputs).jaxpr)["state_cotangent"] == 0
+        for a, b in zip(jax.tree_util.tree_leaves(ours(net, inputs)), jax.tree_util.tree_leaves(theirs(net, inputs))):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * float(jnp.max(jnp.abs(b))))
+
+
 # --- bfloat16 products (TrainConfig.matmul = "bfloat16") ------------------------------------
 
 def _bf16(x):

@@ -1,22 +1,26 @@
-// The recurrences of rnnpop's cells over a batch of trials, forward and backward, on float32,
-// as XLA FFI handlers for the CPU (rnnpop._native compiles and registers them;
-// rnnpop.models._recurrence calls them). One call runs all T steps of every network in the
-// call: the input projection and the recurrent product of each step (register-blocked GEMMs,
-// below) and the cell's elementwise work in the same loop, with no per-step dispatch and no
-// (T, B, nb·n) array of drives or of their cotangents in memory.
+// The recurrences of rnnpop's cells and their linear readout over a batch of trials, forward
+// and backward, on float32, as XLA FFI handlers for the CPU (rnnpop._native compiles and
+// registers them; rnnpop.models._recurrence calls them). One call runs all T steps of every
+// network in the call: the input projection, the recurrent product (register-blocked GEMMs,
+// below), the cell's elementwise work and the readout of each step in the same loop, with no
+// per-step dispatch and no (T, B, nb·n) array of drives or of their cotangents in memory.
 //
 //   forward   wt (G.., n, nb·n)  the recurrent matrix transposed, W_hᵀ
 //             wxt (G.., i, nb·n)  the input matrix transposed, W_xᵀ;  b (G.., nb·n)
-//             x (G.., T, B, i)  the inputs
+//             wout (G.., o, n), bout (G.., o)  the readout;  x (G.., T, B, i)  the inputs
 //          -> states (G.., T, B, S)  S = n, or 2n for the LSTM ([h; c])
+//             y (G.., T, B, o)  the outputs, W_out h_t + b_out
 //             saved (G.., T, B, k·n)  what the backward pass needs (cell below)
 //   Every sequence is time-major, so that each step reads and writes contiguous rows (with
 //   trial-major states and cotangents, T·S floats apart, the backward loop waited on their
 //   loads: 17 % of its time for the LSTM at 64 units).
-//   backward  w (G.., nb·n, n), wxt, x, states, saved, g (G.., T, B, S) the states' cotangent
+//   backward  w (G.., nb·n, n), wxt, wout, x, states, saved, g (G.., T, B, S) the states'
+//             cotangent (not read with attribute state_cotangent = 0: the trainer's loss reads
+//             only the outputs), gy (G.., T, B, o) the outputs'
 //          -> dw (G.., nb·n, n)  W_h's gradient, Σ_t δ_tᵀ h_{t−1} (the GRU's candidate block:
 //             Σ_t δ_tᵀ (r_t ⊙ h_{t−1})), dwxt (G.., i, nb·n)  W_xᵀ's, Σ_t x_tᵀ δ_t,
-//             db (G.., nb·n)  b's, Σ_t δ_t, dx (G.., T, B, i)  the inputs', δ_t W_x; δ_t, the
+//             db (G.., nb·n)  b's, Σ_t δ_t, dwout (G.., o, n)  W_out's, Σ_t gy_tᵀ h_t,
+//             dbout (G.., o)  b_out's, dx (G.., T, B, i)  the inputs', δ_t W_x; δ_t, the
 //             cotangent of step t's pre-activations, lives one step, and each sum is added to
 //             while δ_t and its partner are in cache
 //
@@ -317,7 +321,7 @@ void weight_product(int64_t mm, int64_t nn, int64_t kb, const float* a, int64_t 
 // --- one network ------------------------------------------------------------------------------
 
 struct Dims {
-  int64_t t, b, n, nb, s, k, i;  // steps, trials, units, blocks, state size, saved blocks, inputs
+  int64_t t, b, n, nb, s, k, i, o;  // steps, trials, units, blocks, state size, saved blocks, inputs, outputs
 };
 
 constexpr int64_t kBlocks[] = {1, 2, 3, 4}, kSaved[] = {0, 2, 3, 4};
@@ -369,9 +373,82 @@ void project(const Dims& d, int64_t t, const float* wxt, const float* bias, cons
   }
 }
 
+// out[r·ldo + q] = bias[q] (0 without) + a[r] · m[q] for r < rows, q < cols: the dot products
+// of the rows of a (rows × len, lda apart) with those of m (cols × len, contiguous), in register
+// blocks of up to 4 × 4 independent sums (one chain of additions per dot product is
+// latency-bound). For the inputs' gradient δ_t W_x and the readout W_out h_t + b_out.
+template <int L>
+void row_dots(int64_t rows, int64_t cols, int64_t len, const float* a, int64_t lda, const float* m,
+              const float* bias, float* out, int64_t ldo) {
+  rnnpop::in_blocks<4>(rows, [&](auto rb, int64_t r0) {
+    constexpr int RB = decltype(rb)::value;
+    rnnpop::in_blocks<4>(cols, [&](auto kb, int64_t k0) {
+      constexpr int KB = decltype(kb)::value;
+      V<L> acc[RB][KB] = {};
+      for (int64_t j = 0; j < len; j += L) {
+        V<L> mv[KB];
+#pragma GCC unroll 4
+        for (int q = 0; q < KB; ++q) mv[q] = ld<L>(m + (k0 + q) * len + j);
+#pragma GCC unroll 4
+        for (int r = 0; r < RB; ++r) {
+          const V<L> av = ld<L>(a + (r0 + r) * lda + j);
+#pragma GCC unroll 4
+          for (int q = 0; q < KB; ++q) acc[r][q] += av * mv[q];
+        }
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 4
+        for (int q = 0; q < KB; ++q)
+          out[(r0 + r) * ldo + k0 + q] = (bias ? bias[k0 + q] : 0.0f) + hsum<L>(acc[r][q]);
+    });
+  });
+}
+
+// g (cols × len, contiguous) += cᵀ a = Σ_r c[r]ᵀ a[r], c (rows × cols, ldc apart) and a (rows ×
+// len, lda apart), and, with sums, sums (len) += Σ_r a[r]: the gradients of W_x and b from the
+// step's inputs and δ_t, and of W_out from dy_t and h_t. Sums over the rows in registers,
+// columns of a in blocks of up to 4 vectors.
+template <int L>
+void row_outer_sums(int64_t rows, int64_t cols, int64_t len, const float* c, int64_t ldc, const float* a,
+                    int64_t lda, float* g, float* sums) {
+  rnnpop::in_blocks<4>(len / L, [&](auto nv, int64_t v0) {  // columns of a: NV vectors from v0
+    constexpr int NV = decltype(nv)::value;
+    const float* e = a + v0 * L;
+    if (sums) {
+      V<L> sum[NV] = {};
+      for (int64_t r = 0; r < rows; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) sum[v] += ld<L>(e + r * lda + v * L);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) st<L>(sums + (v0 + v) * L, ld<L>(sums + (v0 + v) * L) + sum[v]);
+    }
+    rnnpop::in_blocks<4>(cols, [&](auto kb, int64_t k0) {
+      constexpr int KB = decltype(kb)::value;
+      V<L> acc[KB][NV] = {};
+      for (int64_t r = 0; r < rows; ++r) {
+        V<L> ev[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) ev[v] = ld<L>(e + r * lda + v * L);
+#pragma GCC unroll 4
+        for (int q = 0; q < KB; ++q)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[q][v] += c[r * ldc + k0 + q] * ev[v];
+      }
+#pragma GCC unroll 4
+      for (int q = 0; q < KB; ++q)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          float* out = g + (k0 + q) * len + (v0 + v) * L;
+          st<L>(out, ld<L>(out) + acc[q][v]);
+        }
+    });
+  });
+}
+
 template <int L, int Cell, bool Relu, bool Bf16>
-void forward_one(const Dims& d, const float* wt, const float* wxt, const float* bias, const float* x, float* states,
-                 float* saved) {
+void forward_one(const Dims& d, const float* wt, const float* wxt, const float* bias, const float* wout,
+                 const float* bout, const float* x, float* states, float* y, float* saved) {
   const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.s, step = d.b * d.s;  // rs, sk: trials' strides
   Weights wts = make_weights<Bf16>(wt, n, w, d);  // W_hᵀ (n × w)
   std::vector<float> zero(step, 0.0f), pre(d.b * w), rh(Cell == 2 ? d.b * n : 0);
@@ -421,76 +498,14 @@ void forward_one(const Dims& d, const float* wt, const float* wxt, const float* 
         st<L>(s + 3 * n, u);
       }
     });
+    row_dots<L>(d.b, d.o, n, out, rs, wout, bout, y + t * d.b * d.o, d.o);  // the readout of h_t
   }
 }
 
-// The input projection's share of the backward step t from δ_t (B × w): db += Σ_r δ_t[r],
-// dwxt (i × w) += x_tᵀ δ_t, dx_t[r] = δ_t[r] W_x. Each sum is held in registers, in blocks
-// of up to 4 × 4 of them, so that many independent chains of additions run at once (one
-// chain per sum was latency-bound: 10 % of the LSTM-64 iteration before, ~3 % after).
-template <int L>
-void project_backward(const Dims& d, int64_t t, const float* wxt, const float* x, const float* delta, float* dwxt,
-                      float* db, float* dx) {
-  const int64_t w = d.nb * d.n;
-  const float* xt = x + t * d.b * d.i;  // (B × i)
-  rnnpop::in_blocks<4>(w / L, [&](auto nv, int64_t v0) {  // columns of δ_t: NV vectors from v0
-    constexpr int NV = decltype(nv)::value;
-    const float* e = delta + v0 * L;
-    V<L> sum[NV] = {};
-    for (int64_t r = 0; r < d.b; ++r)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) sum[v] += ld<L>(e + r * w + v * L);
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) st<L>(db + (v0 + v) * L, ld<L>(db + (v0 + v) * L) + sum[v]);
-    rnnpop::in_blocks<4>(d.i, [&](auto kb, int64_t k0) {  // inputs k0 .. k0 + KB
-      constexpr int KB = decltype(kb)::value;
-      V<L> acc[KB][NV] = {};
-      for (int64_t r = 0; r < d.b; ++r) {
-        V<L> ev[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) ev[v] = ld<L>(e + r * w + v * L);
-#pragma GCC unroll 4
-        for (int q = 0; q < KB; ++q)
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) acc[q][v] += xt[r * d.i + k0 + q] * ev[v];
-      }
-#pragma GCC unroll 4
-      for (int q = 0; q < KB; ++q)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
-          float* out = dwxt + (k0 + q) * w + (v0 + v) * L;
-          st<L>(out, ld<L>(out) + acc[q][v]);
-        }
-    });
-  });
-  float* dxt = dx + t * d.b * d.i;
-  rnnpop::in_blocks<4>(d.b, [&](auto rb, int64_t r0) {  // trials r0 .. r0 + RB
-    constexpr int RB = decltype(rb)::value;
-    rnnpop::in_blocks<4>(d.i, [&](auto kb, int64_t k0) {
-      constexpr int KB = decltype(kb)::value;
-      V<L> acc[RB][KB] = {};
-      for (int64_t j = 0; j < w; j += L) {
-        V<L> wv[KB];
-#pragma GCC unroll 4
-        for (int q = 0; q < KB; ++q) wv[q] = ld<L>(wxt + (k0 + q) * w + j);
-#pragma GCC unroll 4
-        for (int m = 0; m < RB; ++m) {
-          const V<L> ev = ld<L>(delta + (r0 + m) * w + j);
-#pragma GCC unroll 4
-          for (int q = 0; q < KB; ++q) acc[m][q] += ev * wv[q];
-        }
-      }
-#pragma GCC unroll 4
-      for (int m = 0; m < RB; ++m)
-#pragma GCC unroll 4
-        for (int q = 0; q < KB; ++q) dxt[(r0 + m) * d.i + k0 + q] = hsum<L>(acc[m][q]);
-    });
-  });
-}
-
 template <int L, int Cell, bool Relu, bool Bf16>
-void backward_one(const Dims& d, const float* wm, const float* wxt, const float* x, const float* states,
-                  const float* saved, const float* g, float* dw, float* dwxt, float* db, float* dx) {
+void backward_one(const Dims& d, const float* wm, const float* wxt, const float* wout, const float* x,
+                  const float* states, const float* saved, const float* g, const float* gy, float* dw, float* dwxt,
+                  float* db, float* dwout, float* dbout, float* dx) {
   const int64_t n = d.n, w = d.nb * n, sk = d.k * n, rs = d.s, step = d.b * d.s;
   Weights wts = make_weights<Bf16>(wm, w, n, d);  // W_h (w × n)
   std::vector<float> zero(step, 0.0f), dh(d.b * n, 0.0f), dc(Cell == 3 ? d.b * n : 0, 0.0f),
@@ -498,11 +513,14 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
   std::memset(dw, 0, sizeof(float) * w * n);
   std::memset(dwxt, 0, sizeof(float) * d.i * w);
   std::memset(db, 0, sizeof(float) * w);
+  std::memset(dwout, 0, sizeof(float) * d.o * n);
+  std::memset(dbout, 0, sizeof(float) * d.o);
   for (int64_t t = d.t - 1; t >= 0; --t) {
     const float* prev = t ? states + (t - 1) * step : zero.data();
     const float* cur = states + t * step;
     const float* keep = saved + t * d.b * sk;
-    const float* gt = g + t * step;
+    const float* gt = g ? g + t * step : nullptr;  // null: the states' cotangent is zero
+    const float* gyt = gy + t * d.b * d.o;
     float* delta = deltas.data();  // δ_t (B × w)
     // the pre-activations' cotangents of step t; dh becomes the part of h_{t-1}'s cotangent
     // that does not pass through W (the product is added after)
@@ -511,7 +529,9 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
       const float* s = keep + r * sk + j;
       float* e = delta + r * w + j;
       float* carry = dh.data() + r * n + j;
-      const V<L> dout = ld<L>(gt + r * rs + j) + ld<L>(carry);
+      V<L> dout = ld<L>(carry);
+      if (gt) dout += ld<L>(gt + r * rs + j);
+      for (int64_t q = 0; q < d.o; ++q) dout += gyt[r * d.o + q] * ld<L>(wout + q * n + j);  // through the readout
       if constexpr (Cell == 0) {
         st<L>(e, dout * phi_prime<L, Relu>(ld<L>(cur + r * rs + j)));
         st<L>(carry, V<L>{});
@@ -530,7 +550,7 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
         float* cc = dc.data() + r * n + j;
         const V<L> i = ld<L>(s), f = ld<L>(s + n), og = ld<L>(s + 2 * n), u = ld<L>(s + 3 * n),
                    pc = phi<L, Relu>(ld<L>(cur + r * rs + n + j));
-        const V<L> dcell = ld<L>(gt + r * rs + n + j) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
+        const V<L> dcell = (gt ? ld<L>(gt + r * rs + n + j) : V<L>{}) + ld<L>(cc) + dout * og * phi_prime<L, Relu>(pc);
         st<L>(e, dcell * u * i * (1.0f - i));
         st<L>(e + n, dcell * ld<L>(h + n) * f * (1.0f - f));
         st<L>(e + 2 * n, dout * pc * og * (1.0f - og));
@@ -555,15 +575,22 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
       product<L, Bf16>(d.b, n, w, delta, w, wts, 0, 0, dh.data(), n);
       weight_product<L, Bf16>(w, n, d.b, delta, w, prev, rs, wts, dw, n);
     }
-    project_backward<L>(d, t, wxt, x, delta, dwxt, db, dx);
+    // the input projection's gradients from δ_t, and the readout's from dy_t and h_t
+    const float* xt = x + t * d.b * d.i;
+    row_outer_sums<L>(d.b, d.i, w, xt, d.i, delta, w, dwxt, db);
+    row_dots<L>(d.b, d.i, w, delta, w, wxt, nullptr, dx + t * d.b * d.i, d.i);
+    row_outer_sums<L>(d.b, d.o, n, gyt, d.o, cur, rs, dwout, nullptr);
+    for (int64_t r = 0; r < d.b; ++r)
+      for (int64_t q = 0; q < d.o; ++q) dbout[q] += gyt[r * d.o + q];
   }
 }
 
 // --- dispatch ---------------------------------------------------------------------------------
 
-typedef void (*ForwardFn)(const Dims&, const float*, const float*, const float*, const float*, float*, float*);
+typedef void (*ForwardFn)(const Dims&, const float*, const float*, const float*, const float*, const float*,
+                          const float*, float*, float*, float*);
 typedef void (*BackwardFn)(const Dims&, const float*, const float*, const float*, const float*, const float*,
-                           const float*, float*, float*, float*, float*);
+                           const float*, const float*, const float*, float*, float*, float*, float*, float*, float*);
 
 template <int L, int Cell, bool Bf16>
 void pick(bool relu, ForwardFn* f, BackwardFn* b) {
@@ -581,29 +608,32 @@ void pick_cell(int64_t cell, bool relu, ForwardFn* f, BackwardFn* b) {
   }
 }
 
-// The dimensions from W_h's (G.., ·, ·) shape, a sequence's (G.., T, B, ·) (the inputs, or the
-// states' cotangent) and the inputs' width.
+// The dimensions from W_h's (G.., ·, ·) shape, the inputs' (G.., T, B, i) and W_out's (G.., o, n).
 ffi::Error dims(int64_t cell, int64_t activation, int64_t bf16, ffi::Span<const int64_t> wd,
-                ffi::Span<const int64_t> xd, int64_t n_inputs, bool transposed, Dims* d, int64_t* networks) {
+                ffi::Span<const int64_t> xd, ffi::Span<const int64_t> od, bool transposed, Dims* d,
+                int64_t* networks) {
   if (cell < 0 || cell > 3 || activation < 0 || activation > 1 || bf16 < 0 || bf16 > 1)
     return ffi::Error::InvalidArgument("recurrence: cell must be 0-3, activation 0 (tanh) or 1 (relu), bf16 0 or 1");
-  if (wd.size() < 2 || xd.size() < 3 || wd.size() - 2 != xd.size() - 3)
-    return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·) and the sequence (G.., T, B, ·)");
+  if (wd.size() < 2 || xd.size() != wd.size() + 1 || od.size() != wd.size())
+    return ffi::Error::InvalidArgument("recurrence: W_h must be (G.., ·, ·), W_out (G.., o, n) and the inputs (G.., T, B, i)");
   d->nb = kBlocks[cell];
   d->k = kSaved[cell];
   d->n = transposed ? wd[wd.size() - 2] : wd[wd.size() - 1];
   const int64_t rows = transposed ? wd[wd.size() - 1] : wd[wd.size() - 2];
   d->t = xd[xd.size() - 3];
   d->b = xd[xd.size() - 2];
+  d->i = xd[xd.size() - 1];
+  d->o = od[od.size() - 2];
   d->s = cell == 3 ? 2 * d->n : d->n;
-  d->i = n_inputs;
   *networks = 1;
   for (size_t i = 0; i + 2 < wd.size(); ++i) {
-    if (wd[i] != xd[i]) return ffi::Error::InvalidArgument("recurrence: W_h and the sequence have different leading dims");
+    if (wd[i] != xd[i] || wd[i] != od[i])
+      return ffi::Error::InvalidArgument("recurrence: W_h, W_out and the inputs have different leading dims");
     *networks *= wd[i];
   }
-  if (rows != d->nb * d->n || d->n % 8 != 0)
-    return ffi::Error::InvalidArgument("recurrence: W_h is not (blocks·n, n) for this cell, or n is not a multiple of 8");
+  if (rows != d->nb * d->n || d->n % 8 != 0 || od[od.size() - 1] != d->n)
+    return ffi::Error::InvalidArgument(
+        "recurrence: W_h is not (blocks·n, n) for this cell, W_out not (o, n), or n is not a multiple of 8");
   if (bf16 && !(kBf16 && d->n % 16 == 0))
     return ffi::Error::InvalidArgument("recurrence: bf16 products need a CPU with AVX512-BF16 and n a multiple of 16");
   return ffi::Error::Success();
@@ -634,55 +664,67 @@ void choose(const Dims& d, int64_t cell, int64_t activation, int64_t bf16, Forwa
 }
 
 ffi::Error forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wt, ffi::Buffer<ffi::F32> wxt,
-                   ffi::Buffer<ffi::F32> bias, ffi::Buffer<ffi::F32> x, ffi::ResultBuffer<ffi::F32> states,
+                   ffi::Buffer<ffi::F32> bias, ffi::Buffer<ffi::F32> wout, ffi::Buffer<ffi::F32> bout,
+                   ffi::Buffer<ffi::F32> x, ffi::ResultBuffer<ffi::F32> states, ffi::ResultBuffer<ffi::F32> y,
                    ffi::ResultBuffer<ffi::F32> saved, int64_t cell, int64_t activation, int64_t bf16) {
   Dims d;
   int64_t networks;
-  const auto xd = x.dimensions();
-  if (auto e = dims(cell, activation, bf16, wt.dimensions(), xd, xd.back(), true, &d, &networks); e.failure()) return e;
+  if (auto e = dims(cell, activation, bf16, wt.dimensions(), x.dimensions(), wout.dimensions(), true, &d, &networks);
+      e.failure())
+    return e;
   const int64_t w = d.nb * d.n, steps = d.t * d.b;
   if (wxt.element_count() != networks * d.i * w || bias.element_count() != networks * w ||
-      states->element_count() != networks * steps * d.s || saved->element_count() != networks * steps * d.k * d.n)
-    return ffi::Error::InvalidArgument("recurrence: W_xᵀ, b, states or saved has the wrong size");
+      bout.element_count() != networks * d.o || states->element_count() != networks * steps * d.s ||
+      y->element_count() != networks * steps * d.o || saved->element_count() != networks * steps * d.k * d.n)
+    return ffi::Error::InvalidArgument("recurrence: W_xᵀ, b, b_out, states, outputs or saved has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
   choose(d, cell, activation, bf16, &fw, &bw);
-  const float *wp = wt.typed_data(), *xw = wxt.typed_data(), *bp = bias.typed_data(), *xp = x.typed_data();
-  float *sp = states->typed_data(), *kp = saved->typed_data();
+  const float *wp = wt.typed_data(), *xw = wxt.typed_data(), *bp = bias.typed_data(), *op = wout.typed_data(),
+              *obp = bout.typed_data(), *xp = x.typed_data();
+  float *sp = states->typed_data(), *yp = y->typed_data(), *kp = saved->typed_data();
   over_networks(pool, networks, [=](int64_t i) {
-    fw(d, wp + i * w * d.n, xw + i * d.i * w, bp + i * w, xp + i * steps * d.i, sp + i * steps * d.s,
-       kp + i * steps * d.k * d.n);
+    fw(d, wp + i * w * d.n, xw + i * d.i * w, bp + i * w, op + i * d.o * d.n, obp + i * d.o, xp + i * steps * d.i,
+       sp + i * steps * d.s, yp + i * steps * d.o, kp + i * steps * d.k * d.n);
   });
   return ffi::Error::Success();
 }
 
+// Attribute `state_cotangent` = 0: the states' cotangent is zero (the caller used only the
+// outputs, as the trainer's loss does) and g is not read (any size).
 ffi::Error backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> wm, ffi::Buffer<ffi::F32> wxt,
-                    ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> states, ffi::Buffer<ffi::F32> saved,
-                    ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> dw, ffi::ResultBuffer<ffi::F32> dwxt,
-                    ffi::ResultBuffer<ffi::F32> db, ffi::ResultBuffer<ffi::F32> dx, int64_t cell,
-                    int64_t activation, int64_t bf16) {
+                    ffi::Buffer<ffi::F32> wout, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> states,
+                    ffi::Buffer<ffi::F32> saved, ffi::Buffer<ffi::F32> g, ffi::Buffer<ffi::F32> gy,
+                    ffi::ResultBuffer<ffi::F32> dw, ffi::ResultBuffer<ffi::F32> dwxt, ffi::ResultBuffer<ffi::F32> db,
+                    ffi::ResultBuffer<ffi::F32> dwout, ffi::ResultBuffer<ffi::F32> dbout,
+                    ffi::ResultBuffer<ffi::F32> dx, int64_t cell, int64_t activation, int64_t bf16,
+                    int64_t state_cotangent) {
   Dims d;
   int64_t networks;
-  if (auto e = dims(cell, activation, bf16, wm.dimensions(), g.dimensions(), x.dimensions().back(), false, &d,
-                    &networks);
+  if (auto e = dims(cell, activation, bf16, wm.dimensions(), x.dimensions(), wout.dimensions(), false, &d, &networks);
       e.failure())
     return e;
   const int64_t w = d.nb * d.n, steps = d.t * d.b;
-  if (g.dimensions().back() != d.s || x.element_count() != networks * steps * d.i ||
-      wxt.element_count() != networks * d.i * w || states.element_count() != networks * steps * d.s ||
-      saved.element_count() != networks * steps * d.k * d.n || dw->element_count() != wm.element_count() ||
+  if (wxt.element_count() != networks * d.i * w || states.element_count() != networks * steps * d.s ||
+      saved.element_count() != networks * steps * d.k * d.n || gy.element_count() != networks * steps * d.o ||
+      (state_cotangent && g.element_count() != networks * steps * d.s) || dw->element_count() != wm.element_count() ||
       dwxt->element_count() != wxt.element_count() || db->element_count() != networks * w ||
+      dwout->element_count() != wout.element_count() || dbout->element_count() != networks * d.o ||
       dx->element_count() != x.element_count())
-    return ffi::Error::InvalidArgument("recurrence: W_xᵀ, x, states, saved, the cotangent or a gradient has the wrong size");
+    return ffi::Error::InvalidArgument(
+        "recurrence: W_xᵀ, states, saved, a cotangent or a gradient has the wrong size");
   ForwardFn fw;
   BackwardFn bw;
   choose(d, cell, activation, bf16, &fw, &bw);
-  const float *wp = wm.typed_data(), *xw = wxt.typed_data(), *xp = x.typed_data(), *sp = states.typed_data(),
-              *kp = saved.typed_data(), *gp = g.typed_data();
-  float *wg = dw->typed_data(), *xg = dwxt->typed_data(), *bg = db->typed_data(), *dxp = dx->typed_data();
+  const float *wp = wm.typed_data(), *xw = wxt.typed_data(), *op = wout.typed_data(), *xp = x.typed_data(),
+              *sp = states.typed_data(), *kp = saved.typed_data(), *gp = state_cotangent ? g.typed_data() : nullptr,
+              *gyp = gy.typed_data();
+  float *wg = dw->typed_data(), *xg = dwxt->typed_data(), *bg = db->typed_data(), *og = dwout->typed_data(),
+        *obg = dbout->typed_data(), *dxp = dx->typed_data();
   over_networks(pool, networks, [=](int64_t i) {
-    bw(d, wp + i * w * d.n, xw + i * d.i * w, xp + i * steps * d.i, sp + i * steps * d.s, kp + i * steps * d.k * d.n,
-       gp + i * steps * d.s, wg + i * w * d.n, xg + i * d.i * w, bg + i * w, dxp + i * steps * d.i);
+    bw(d, wp + i * w * d.n, xw + i * d.i * w, op + i * d.o * d.n, xp + i * steps * d.i, sp + i * steps * d.s,
+       kp + i * steps * d.k * d.n, gp ? gp + i * steps * d.s : nullptr, gyp + i * steps * d.o, wg + i * w * d.n,
+       xg + i * d.i * w, bg + i * w, og + i * d.o * d.n, obg + i * d.o, dxp + i * steps * d.i);
   });
   return ffi::Error::Success();
 }
@@ -695,12 +737,15 @@ extern "C" int RnnpopRecurrenceBf16() { return kBf16 ? 1 : 0; }
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::ThreadPool>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_hᵀ
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_xᵀ
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // b
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_out
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // b_out
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // x
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // states
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // outputs
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // saved
                                   .Attr<int64_t>("cell")
                                   .Attr<int64_t>("activation")
                                   .Attr<int64_t>("bf16"));
@@ -708,16 +753,21 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrence, forward,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(RnnpopRecurrenceBackward, backward,
                               ffi::Ffi::Bind()
                                   .Ctx<ffi::ThreadPool>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_h
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_xᵀ
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // W_out
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // x
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // states
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // saved
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // the states' cotangent
+                                  .Arg<ffi::Buffer<ffi::F32>>()  // the outputs' cotangent
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // dW_h
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // dW_xᵀ
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // db
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // dW_out
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // db_out
+                                  .Ret<ffi::Buffer<ffi::F32>>()  // dx
                                   .Attr<int64_t>("cell")
                                   .Attr<int64_t>("activation")
-                                  .Attr<int64_t>("bf16"));
+                                  .Attr<int64_t>("bf16")
+                                  .Attr<int64_t>("state_cotangent"));

@@ -75,9 +75,9 @@ class Network(eqx.Module):
         the recurrent products from bfloat16 operands, accumulated in float32 (``_recurrence.unroll``)."""
         from ._recurrence import unroll
 
-        states = unroll(self.cell, jnp.swapaxes(inputs, 0, 1), matmul)  # time-major (T, B, ·)
-        if states is None:
+        result = unroll(self, jnp.swapaxes(inputs, 0, 1), matmul)  # time-major (T, B, ·)
+        if result is None:
             return jax.vmap(self)(inputs)
-        # read out time-major: a caller of the outputs alone (the trainer's loss) transposes
-        # only them, and its states' cotangent reaches the kernels without a transpose
-        return jnp.swapaxes(states, 0, 1), jnp.swapaxes(self.readout(states), 0, 1)
+        # a caller of the outputs alone (the trainer's loss) transposes only them
+        states, outputs = result
+        return jnp.swapaxes(states, 0, 1), jnp.swapaxes(outputs, 0, 1)

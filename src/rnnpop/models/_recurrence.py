@@ -1,4 +1,4 @@
-"""A batch of trials through a cell's recurrence, with hand-written backward passes.
+"""A batch of trials through a network's recurrence and readout, with hand-written backward passes.
 
 Autodiff through ``lax.scan`` adds ``δ_t h_{t−1}ᵀ`` to the recurrent weight gradient at
 every reverse step (a thin product at each step, memory-bound at 256 units). The passes
@@ -8,8 +8,8 @@ per gradient).
 
 On a CPU (float32, ``n_units`` a multiple of 8, a C++ compiler at hand) both loops are
 native kernels (``rnnpop/_kernels/recurrence.cc``): every step's input projection, recurrent
-product and elementwise work in one call for all T steps, and backwards the gradients of
-W_h, W_x, b and the inputs, for the vanilla, UGRNN, GRU and LSTM cells
+product, elementwise work and readout in one call for all T steps, and backwards the gradients
+of W_h, W_x, b, W_out, b_out and the inputs, for the vanilla, UGRNN, GRU and LSTM cells
 (`benchmarks/train_backward.py`), and on a CPU with AVX512-BF16 optionally with bfloat16
 operands for the recurrent products (``TrainConfig.matmul``). Elsewhere the vanilla and LSTM
 cells have the passes written in JAX below (on the projected inputs, all steps in one
@@ -23,6 +23,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from .. import _native
 from ._cells import ACTIVATIONS, GRU, LSTM, UGRNN, Vanilla
@@ -31,24 +32,27 @@ _NATIVE_CELLS = {Vanilla: 0, UGRNN: 1, GRU: 2, LSTM: 3}  # the kernels' cell cod
 _SAVED = (0, 2, 3, 4)  # blocks of n the forward kernel keeps per step for the backward one
 
 
-def unroll(cell, inputs: jax.Array, matmul: str = "float32") -> jax.Array | None:
-    """``inputs (T, B, n_in)`` -> ``states (T, B, state_size)`` from a zero state, both
-    time-major (each step's trials contiguous, as the loops read and write them); ``None``
-    for a cell without a hand-written pass. ``matmul="bfloat16"``
-    rounds the recurrent products' operands (W_h, the states, the cotangents) to bfloat16 and
-    accumulates in float32, forward and backward; only the native kernels do that
-    (:func:`bf16_unsupported` says why not, where they cannot)."""
+def unroll(net, inputs: jax.Array, matmul: str = "float32") -> tuple[jax.Array, jax.Array] | None:
+    """A network's recurrence and readout over ``inputs (T, B, n_in)`` from zero states:
+    ``states (T, B, state_size)`` and ``outputs (T, B, n_out)``, time-major (each step's trials
+    contiguous, as the loops read and write them); ``None`` for a cell without a hand-written
+    pass. ``matmul="bfloat16"`` rounds the recurrent products' operands (W_h, the states, the
+    cotangents) to bfloat16 and accumulates in float32, forward and backward; only the native
+    kernels do that (:func:`bf16_unsupported` says why not, where they cannot)."""
+    cell = net.cell
     code = _NATIVE_CELLS.get(type(cell))
+    weights = (cell.w_h, cell.w_x, cell.b, net.w_out, net.b_out)
     if matmul == "bfloat16":
         if (why := bf16_unsupported(type(cell), cell.n_units, cell.w_h.dtype)) is not None:
             raise ValueError(why)
-        return _native_unroll(code, cell.activation, True, cell.w_h, cell.w_x, cell.b, inputs)
-    if code is not None and cell.n_units % 8 == 0 and _native.used_for(cell.w_h, cell.w_x, cell.b, inputs):
-        return _native_unroll(code, cell.activation, False, cell.w_h, cell.w_x, cell.b, inputs)
+        return _native_unroll(code, cell.activation, True, *weights, inputs)
+    if code is not None and cell.n_units % 8 == 0 and _native.used_for(*weights, inputs):
+        return _native_unroll(code, cell.activation, False, *weights, inputs)
     passes = {Vanilla: _vanilla, LSTM: _lstm}.get(type(cell))
     if passes is None:
         return None
-    return passes(cell.activation, cell.w_h, cell.project(inputs))  # drive (T, B, n_blocks·n)
+    states = passes(cell.activation, cell.w_h, cell.project(inputs))  # drive (T, B, n_blocks·n)
+    return states, net.readout(states)
 
 
 def bf16_unsupported(cell_type, n_units: int, dtype=np.float32) -> str | None:
@@ -150,7 +154,7 @@ def _lstm_backward(activation, saved, g):
 _lstm.defvjp(_lstm_forward, _lstm_backward)
 
 
-# --- native kernels: every cell of _NATIVE_CELLS --------------------------------------------
+# --- native kernels: every cell of _NATIVE_CELLS, with the readout ---------------------------
 
 def _kernel_attributes(code: int, activation: str, bf16: bool) -> dict:
     return {"cell": np.int64(code), "activation": np.int64(list(ACTIVATIONS).index(activation)),
@@ -158,25 +162,43 @@ def _kernel_attributes(code: int, activation: str, bf16: bool) -> dict:
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _native_unroll(code, activation, bf16, w_h, w_x, b, inputs):
-    return _native_forward(code, activation, bf16, w_h, w_x, b, inputs)[0]
+def _native_unroll(code, activation, bf16, w_h, w_x, b, w_out, b_out, inputs):
+    return _native_call(code, activation, bf16, w_h, w_x, b, w_out, b_out, inputs)[:2]
 
 
-def _native_forward(code, activation, bf16, w_h, w_x, b, inputs):
+def _native_call(code, activation, bf16, w_h, w_x, b, w_out, b_out, inputs):
+    """-> states (T, B, S), outputs (T, B, n_out), saved (T, B, k·n)."""
     (steps, trials, _), n = inputs.shape, w_h.shape[1]
-    shapes = (jax.ShapeDtypeStruct((steps, trials, 2 * n if code == 3 else n), inputs.dtype),
-              jax.ShapeDtypeStruct((steps, trials, _SAVED[code] * n), inputs.dtype))
-    states, saved = jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
-        w_h.T, w_x.T, b, inputs, **_kernel_attributes(code, activation, bf16))
-    return states, (w_h, w_x, inputs, states, saved)
+    shapes = [jax.ShapeDtypeStruct((steps, trials, size), inputs.dtype)
+              for size in (2 * n if code == 3 else n, w_out.shape[0], _SAVED[code] * n)]
+    return jax.ffi.ffi_call("rnnpop_recurrence", shapes, vmap_method="broadcast_all")(
+        w_h.T, w_x.T, b, w_out, b_out, inputs, **_kernel_attributes(code, activation, bf16))
 
 
-def _native_backward(code, activation, bf16, residuals, g):
-    w_h, w_x, inputs, states, saved = residuals
-    shapes = [jax.ShapeDtypeStruct(shape, w_h.dtype) for shape in (w_h.shape, w_x.shape[::-1], w_x.shape[:1], inputs.shape)]
-    dw_h, dw_xt, db, dx = jax.ffi.ffi_call("rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
-        w_h, w_x.T, inputs, states, saved, g, **_kernel_attributes(code, activation, bf16))
-    return dw_h, dw_xt.T, db, dx
+def _native_forward(code, activation, bf16, *primals):
+    # symbolic zeros (below): each primal comes as (value, perturbed)
+    w_h, w_x, b, w_out, b_out, inputs = (p.value for p in primals)
+    states, outputs, saved = _native_call(code, activation, bf16, w_h, w_x, b, w_out, b_out, inputs)
+    return (states, outputs), (w_h, w_x, w_out, inputs, states, saved)
 
 
-_native_unroll.defvjp(_native_forward, _native_backward)
+def _native_backward(code, activation, bf16, residuals, cotangents):
+    w_h, w_x, w_out, inputs, states, saved = residuals
+    g, g_outputs = cotangents
+    # a loss on the outputs alone (the trainer's) leaves the states' cotangent a symbolic zero:
+    # the kernel then reads none (no (T, B, S) array of zeros is made)
+    state_cotangent = not isinstance(g, SymbolicZero)
+    if not state_cotangent:
+        g = jnp.zeros((1,), states.dtype)
+    if isinstance(g_outputs, SymbolicZero):
+        g_outputs = jnp.zeros(g_outputs.shape, g_outputs.dtype)
+    shapes = [jax.ShapeDtypeStruct(shape, w_h.dtype) for shape in
+              (w_h.shape, w_x.shape[::-1], w_x.shape[:1], w_out.shape, w_out.shape[:1], inputs.shape)]
+    dw_h, dw_xt, db, dw_out, db_out, dx = jax.ffi.ffi_call(
+        "rnnpop_recurrence_backward", shapes, vmap_method="broadcast_all")(
+        w_h, w_x.T, w_out, inputs, states, saved, g, g_outputs, **_kernel_attributes(code, activation, bf16),
+        state_cotangent=np.int64(state_cotangent))
+    return dw_h, dw_xt.T, db, dw_out, db_out, dx
+
+
+_native_unroll.defvjp(_native_forward, _native_backward, symbolic_zeros=True)
