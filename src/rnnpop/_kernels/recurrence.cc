@@ -376,14 +376,15 @@ void project(const Dims& d, int64_t t, const float* wxt, const float* bias, cons
 // out[r·ldo + q] = bias[q] (0 without) + a[r] · m[q] for r < rows, q < cols: the dot products
 // of the rows of a (rows × len, lda apart) with those of m (cols × len, contiguous), in register
 // blocks of up to 4 × 4 independent sums (one chain of additions per dot product is
-// latency-bound). For the inputs' gradient δ_t W_x and the readout W_out h_t + b_out.
+// latency-bound), one pass over a for up to 4 cols. For the inputs' gradient δ_t W_x and the
+// readout W_out h_t + b_out.
 template <int L>
 void row_dots(int64_t rows, int64_t cols, int64_t len, const float* a, int64_t lda, const float* m,
               const float* bias, float* out, int64_t ldo) {
-  rnnpop::in_blocks<4>(rows, [&](auto rb, int64_t r0) {
-    constexpr int RB = decltype(rb)::value;
-    rnnpop::in_blocks<4>(cols, [&](auto kb, int64_t k0) {
-      constexpr int KB = decltype(kb)::value;
+  rnnpop::in_whole_blocks<4>(cols, [&](auto kb, int64_t k0) {
+    constexpr int KB = decltype(kb)::value;
+    rnnpop::in_whole_blocks<4>(rows, [&](auto rb, int64_t r0) {
+      constexpr int RB = decltype(rb)::value;
       V<L> acc[RB][KB] = {};
       for (int64_t j = 0; j < len; j += L) {
         V<L> mv[KB];
@@ -407,29 +408,25 @@ void row_dots(int64_t rows, int64_t cols, int64_t len, const float* a, int64_t l
 
 // g (cols × len, contiguous) += cᵀ a = Σ_r c[r]ᵀ a[r], c (rows × cols, ldc apart) and a (rows ×
 // len, lda apart), and, with sums, sums (len) += Σ_r a[r]: the gradients of W_x and b from the
-// step's inputs and δ_t, and of W_out from dy_t and h_t. Sums over the rows in registers,
-// columns of a in blocks of up to 4 vectors.
+// step's inputs and δ_t, and of W_out from dy_t and h_t. Sums over the rows in registers, for
+// columns of a in blocks of up to 4 vectors, one pass over a for up to 4 cols.
 template <int L>
 void row_outer_sums(int64_t rows, int64_t cols, int64_t len, const float* c, int64_t ldc, const float* a,
                     int64_t lda, float* g, float* sums) {
   rnnpop::in_blocks<4>(len / L, [&](auto nv, int64_t v0) {  // columns of a: NV vectors from v0
     constexpr int NV = decltype(nv)::value;
     const float* e = a + v0 * L;
-    if (sums) {
-      V<L> sum[NV] = {};
-      for (int64_t r = 0; r < rows; ++r)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) sum[v] += ld<L>(e + r * lda + v * L);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) st<L>(sums + (v0 + v) * L, ld<L>(sums + (v0 + v) * L) + sum[v]);
-    }
-    rnnpop::in_blocks<4>(cols, [&](auto kb, int64_t k0) {
+    rnnpop::in_whole_blocks<4>(cols, [&](auto kb, int64_t k0) {
       constexpr int KB = decltype(kb)::value;
-      V<L> acc[KB][NV] = {};
+      const bool add_sums = sums && k0 == 0;
+      V<L> acc[KB][NV] = {}, sum[NV] = {};
       for (int64_t r = 0; r < rows; ++r) {
         V<L> ev[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) ev[v] = ld<L>(e + r * lda + v * L);
+        if (add_sums)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) sum[v] += ev[v];
 #pragma GCC unroll 4
         for (int q = 0; q < KB; ++q)
 #pragma GCC unroll 4
@@ -442,6 +439,9 @@ void row_outer_sums(int64_t rows, int64_t cols, int64_t len, const float* c, int
           float* out = g + (k0 + q) * len + (v0 + v) * L;
           st<L>(out, ld<L>(out) + acc[q][v]);
         }
+      if (add_sums)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) st<L>(sums + (v0 + v) * L, ld<L>(sums + (v0 + v) * L) + sum[v]);
     });
   });
 }
@@ -529,6 +529,12 @@ void backward_one(const Dims& d, const float* wm, const float* wxt, const float*
       const float* s = keep + r * sk + j;
       float* e = delta + r * w + j;
       float* carry = dh.data() + r * n + j;
+      if (t) {  // the next step's rows towards L2 meanwhile (its loads waited on L3: ~10 % of the
+                // LSTM-64 backward pass)
+        for (int64_t q = 0; q < sk; q += n) __builtin_prefetch(s - d.b * sk + q, 0, 1);
+        if (t > 1)
+          for (int64_t q = 0; q < d.s; q += n) __builtin_prefetch(h - step + q, 0, 1);
+      }
       V<L> dout = ld<L>(carry);
       if (gt) dout += ld<L>(gt + r * rs + j);
       for (int64_t q = 0; q < d.o; ++q) dout += gyt[r * d.o + q] * ld<L>(wout + q * n + j);  // through the readout

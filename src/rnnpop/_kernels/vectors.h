@@ -55,4 +55,21 @@ inline void in_blocks(int64_t n, F&& f) {
   tail_blocks<B / 2>(n, start, f);
 }
 
+template <int R, typename F>
+inline void remainder_block(int64_t count, int64_t start, F& f) {
+  if constexpr (R >= 1) {
+    if (count == R) f(std::integral_constant<int, R>{}, start);
+    else remainder_block<R - 1>(count, start, f);
+  }
+}
+
+// f(std::integral_constant<int, size>{}, start) over [0, n): blocks of B while they fit, then
+// the rest (< B) as one block, so that n <= B is a single call (one pass over what f reads).
+template <int B, typename F>
+inline void in_whole_blocks(int64_t n, F&& f) {
+  int64_t start = 0;
+  for (; start + B <= n; start += B) f(std::integral_constant<int, B>{}, start);
+  remainder_block<B - 1>(n - start, start, f);
+}
+
 }  // namespace rnnpop
