@@ -171,28 +171,32 @@ def main() -> None:
     batches = [FlipFlop(n_time=T).sample(BATCH, seed=s) for s in range(8)]
     print(f"backend {jax.default_backend()}, devices {len(jax.devices())}; flip-flop, batch {BATCH}, T={T}; "
           f"medians of {args.repeats} interleaved repetitions")
-    ceiling = None  # fp32 GFLOP/s of all cores at the sgemm rate (a CPU with the baseline only)
-    if jax.default_backend() == "cpu" and not args.no_baseline:
-        rate = sgemm_gflops()
-        ceiling = rate * len(jax.devices())
-        print(f"fp32 ceiling: {len(jax.devices())} cores × {rate:.1f} GFLOP/s (1024² sgemm, one thread)")
+    cores = len(jax.devices()) if jax.default_backend() == "cpu" and not args.no_baseline else 0
+    ceiling = cores * sgemm_gflops() if cores else None  # fp32 GFLOP/s of all cores at the sgemm rate
     for units in args.units:
         for cell in args.cells:
-            run_cell(cell, units, args, batches, ceiling)
+            ceiling = run_cell(cell, units, args, batches, ceiling, cores)
 
 
-def run_cell(cell: str, units: int, args, batches, ceiling: float | None) -> None:
-    """Time the baseline and every (group size, matmul) of one cell and width, interleaved, and print."""
+def run_cell(cell: str, units: int, args, batches, ceiling: float | None, cores: int) -> float | None:
+    """Time the baseline and every (group size, matmul) of one cell and width, interleaved, and
+    print; returns the fp32 ceiling, the highest sgemm rate measured so far (once per repetition,
+    as a drift of the machine's speed can hold one measurement down)."""
     step = None if args.no_baseline else torch_step(cell, batches, units)
     runners = {(n, m): rnnpop_runner(cell, n, args.budget, units, m) for n in args.sizes for m in args.matmuls}
     base, ours = [], {key: [] for key in runners}
     for _ in range(args.repeats):  # interleaved, so drifts in machine speed hit both alike
+        if ceiling:
+            ceiling = max(ceiling, cores * sgemm_gflops())
         if step is not None:
             base.append(torch_rate(step))
         for key, (rate, _) in runners.items():
             ours[key].append(rate())
     b = statistics.median(base) if base else None
     name = f"{cell}-{units}"
+    if ceiling:
+        print(f"{name:12s} fp32 ceiling: {cores} cores × {ceiling / cores:.1f} GFLOP/s (1024² sgemm, one thread, "
+              f"the best in this run so far)")
     if b is not None:
         torch_name = {"vanilla": "nn.RNN", "gru": "nn.GRU", "lstm": "nn.LSTM", "ugrnn": "nn.Linear loop"}[cell]
         needed = f"; 3x needs {100 * 3 * b * iteration_gflop(cell, units) / ceiling:3.0f}% of the fp32 ceiling" if ceiling else ""
@@ -208,6 +212,7 @@ def run_cell(cell: str, units: int, args, batches, ceiling: float | None) -> Non
         print(f"{name:12s} rnnpop group of {n:5d}{label}: {r:8.1f} network-it/s{ratio}  "
               f"(runs: {', '.join(f'{x:.0f}' for x in ours[n, matmul])})  "
               f"compile {compile_s:5.1f} s  peak RSS {peak_rss_mb():7.0f} MB", flush=True)
+    return ceiling
 
 
 if __name__ == "__main__":
