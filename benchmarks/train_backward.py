@@ -48,7 +48,7 @@ def main() -> None:
     config = TrainConfig(n_iterations=args.iterations, batch_size=BATCH, log_every=args.iterations,
                          validation_size=BATCH)
 
-    paths = {"autodiff": lambda: mock.patch.object(_recurrence, "unroll", lambda cell, inputs, matmul="float32": None),
+    paths = {"autodiff": lambda: mock.patch.object(_recurrence, "unroll", lambda net, inputs, matmul="float32": None),
              "jax": lambda: mock.patch.object(_native, "used_for", lambda *arrays: False),
              "native": contextlib.nullcontext}
 
