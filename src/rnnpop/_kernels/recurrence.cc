@@ -185,7 +185,8 @@ void gemm(int64_t m_size, int64_t n_size, int64_t k_size, const float* a, int64_
           float* c, int64_t ldc) {
   // (kRows + 1) · 2 + 1 <= registers; 8 rows for the per-step products (M = the trials, 64
   // for the trainer: 12-row tiles left a 4-row one, and the input gradient's 64 × 256 × 1024
-  // product ran at 75 GFLOP/s instead of 116 on one core); 12 for the weight gradient's long M
+  // product ran at 75 GFLOP/s instead of 116 on one core, a throwaway driver); 12 for the weight
+  // gradient's long M
   constexpr int kRows = rnnpop::kRegisters < 32 ? 6 : Trans ? 12 : 8;
   int64_t j = 0;
   for (; j + 2 * L <= n_size; j += 2 * L)
@@ -269,7 +270,8 @@ void gemm_bf16(int64_t m_size, int64_t n_size, int64_t k_pairs, const uint32_t* 
     constexpr int NV = decltype(nv)::value;
     int64_t i = 0;
     // 8-row tiles for the weight gradient (M = blocks·n: LSTM-256's 1024 × 256 × 32-pair
-    // product 205 GFLOP/s against 180 with 12 rows on one core), 12 for the per-step products
+    // product 205 GFLOP/s against 180 with 12 rows on one core, a throwaway driver), 12 for the
+    // per-step products
     constexpr int MR = Trans ? 8 : 12;
     for (; i + MR <= m_size; i += MR) tile_bf16<NV, MR, Trans>(k_pairs, a + i * row, lda, b + j, ldb, c + i * ldc + j, ldc);
     rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
