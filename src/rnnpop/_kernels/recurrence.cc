@@ -391,7 +391,7 @@ void row_dots(int64_t rows, int64_t cols, int64_t len, const float* a, int64_t l
               const float* bias, float* out, int64_t ldo) {
   rnnpop::in_whole_blocks<4>(cols, [&](auto kb, int64_t k0) {
     constexpr int KB = decltype(kb)::value;
-    rnnpop::in_whole_blocks<4>(rows, [&](auto rb, int64_t r0) {
+    rnnpop::in_blocks<4>(rows, [&](auto rb, int64_t r0) {
       constexpr int RB = decltype(rb)::value;
       V<L> acc[RB][KB] = {};
       for (int64_t j = 0; j < len; j += L) {
