@@ -2,8 +2,20 @@
 
 import os
 import shutil
+import tempfile
 
 import pytest
+
+# One persistent JAX compilation cache for the session and the processes it starts (the CLI,
+# Dask's workers): many tests compile the same program from a fresh closure, which JAX's
+# in-memory cache cannot recognise. Empty at the start of every session, removed at its end.
+_JAX_CACHE = tempfile.mkdtemp(prefix="rnnpop-tests-jax-")
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _JAX_CACHE)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_JAX_CACHE, ignore_errors=True)
 
 
 def _chromium():

@@ -37,7 +37,7 @@ def blt_from_state_dict(state: Mapping, config: BLTConfig) -> BLT:
     The authors' checkpoints hold v1 lateral and top-down weights that their forward
     pass never uses; unless ``config.v1_recurrent``, they are ignored with a warning.
     """
-    net = BLT(config, key=jax.random.key(0))
+    net = eqx.filter_eval_shape(BLT, config, key=jax.random.key(0))  # shapes only: every array is replaced
     unused = [f"v1.{kind}.weight" for kind in ("lateral", "top_down")
               if f"v1.{kind}.weight" in state and "v1" not in config.recurrent_layers(kind)]
     if unused:
@@ -75,7 +75,10 @@ def blt_from_state_dict(state: Mapping, config: BLTConfig) -> BLT:
     put(lambda n: n.readout.weight, "readout.weight")
     if config.readout_bias:
         put(lambda n: n.readout.bias, "readout.bias")
-    return eqx.tree_at(lambda n: [get(n) for get in where], net, values)
+    net = eqx.tree_at(lambda n: [get(n) for get in where], net, values)
+    missed = [leaf for leaf in jax.tree_util.tree_leaves(net) if isinstance(leaf, jax.ShapeDtypeStruct)]
+    assert not missed, f"BLT arrays without a state-dict entry: {missed}"
+    return net
 
 
 def load_torch_blt(path: str | Path, config: BLTConfig) -> BLT:
