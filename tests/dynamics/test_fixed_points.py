@@ -160,3 +160,22 @@ def test_slow_q_is_a_fraction_of_the_spread_per_trial():
     q = slow_q(states, n_steps=50, fraction=0.1)
     assert q == pytest.approx(0.5 * (0.1 / 50) ** 2)
     assert slow_q(3.0 * states, n_steps=50, fraction=0.1) == pytest.approx(9 * q)  # scales with the states
+
+
+def test_padded_rows_equal_the_plain_call_with_one_program_per_power_of_two():
+    from rnnpop.dynamics._buckets import on_padded_rows
+
+    traced = []
+
+    @jax.jit
+    def rows(a, b):  # row by row: (M, 3), (M, 3) -> (M,), (M, 3)
+        traced.append(a.shape[0])
+        return jnp.sum(jnp.tanh(a) * b, axis=1), 2 * a
+
+    rng = np.random.default_rng(0)
+    for m in (0, 1, 2, 3, 5, 6, 7, 8, 9):
+        a, b = rng.normal(size=(2, m, 3)).astype(np.float32)
+        dots, doubled = on_padded_rows(rows, a, b)
+        np.testing.assert_allclose(dots, np.sum(np.tanh(a) * b, axis=1), rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(doubled, 2 * a)
+    assert traced == [0, 1, 2, 4, 8, 16]

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._buckets import on_padded_rows
 from ._linearise import Step, eigen_decomposition, jacobians
 
 
@@ -50,7 +51,7 @@ class FixedPoints:
         """Linearise ``step`` at the given (fixed or slow) states; points with
         q > ``q_threshold`` are marked slow."""
         states, inputs = np.asarray(states, np.float32), np.asarray(inputs, np.float32)
-        q = np.asarray(_speeds(step, jnp.asarray(states), jnp.asarray(inputs)))
+        q = np.asarray(on_padded_rows(lambda h, x: _speeds(step, h, x), states, inputs))
         dh, dx = jacobians(step, states, inputs)
         values, right, left = eigen_decomposition(dh)
         n_unstable = np.sum(np.abs(values) > 1.0, axis=-1)
@@ -218,9 +219,10 @@ def _finish(step, states: np.ndarray, inputs: np.ndarray, h: np.ndarray, *, q_th
         # candidates that the optimiser brought together converge to the same point:
         # refine one representative of each
         picked = _unique(h, x, np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x))), tolerance)
-        h = np.asarray(_newton(step, jnp.asarray(h[picked]), jnp.asarray(x[picked]), newton_steps, newton_damping))
+        h = np.asarray(on_padded_rows(lambda a, b: _newton(step, a, b, newton_steps, newton_damping),
+                                      h[picked], x[picked]))
         x = x[picked]
-    q = np.asarray(_speeds(step, jnp.asarray(h), jnp.asarray(x)))
+    q = np.asarray(on_padded_rows(lambda a, b: _speeds(step, a, b), h, x))
     inliers = np.linalg.norm(h - centre, axis=1) <= outlier_distance * spread
     keep = inliers & (q <= max(q_threshold, q_slow or 0.0)) & np.isfinite(q)
     h, x, q = h[keep], x[keep], q[keep]

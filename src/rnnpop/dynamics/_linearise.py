@@ -9,13 +9,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._buckets import on_padded_rows
+
 Step = Callable[[jax.Array, jax.Array], jax.Array]
 """``step(h (n_units,), x (n_inputs,)) -> h_next (n_units,)``, JAX-traceable."""
 
 
 def jacobians(step: Step, states, inputs) -> tuple[np.ndarray, np.ndarray]:
     """``(d step/d h (M, n, n), d step/d x (M, n, n_in))`` at each (state, input) pair."""
-    dh, dx = _jacobians(step, jnp.asarray(states, jnp.float32), jnp.asarray(inputs, jnp.float32))
+    dh, dx = on_padded_rows(lambda h, x: _jacobians(step, h, x), np.asarray(states, np.float32),
+                            np.asarray(inputs, np.float32))
     return np.asarray(dh), np.asarray(dx)
 
 
