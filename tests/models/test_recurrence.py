@@ -176,6 +176,32 @@ def test_bf16_products_equal_a_reference_with_rounded_operands_and_differ_from_f
         np.testing.assert_allclose(a, b, rtol=0.05, atol=0.02 * float(jnp.max(jnp.abs(b))))
 
 
+@pytest.mark.skipif(not _native.available(), reason="no C++ compiler here: the native kernels are not built")
+@pytest.mark.parametrize("matmul", ["float32", "bfloat16"])
+@pytest.mark.parametrize("cell", ["vanilla", "ugrnn", "gru", "lstm"])
+def test_a_trials_states_and_input_gradient_do_not_depend_on_the_rest_of_its_batch(cell, matmul):
+    """Bit for bit: each row of a product sums over k in the same order whatever row tile it
+    falls in. 48 units give column panels of 64, 32 and 16 in some product of every cell; 13, 12
+    and 1 trials give whole row tiles of 6, 8 and 12 rows, and remainders."""
+    if matmul == "bfloat16" and not _native.has_bf16():
+        pytest.skip("this CPU has no AVX512-BF16")
+    net = Network.create(cell, "tanh", n_inputs=3, n_units=48, n_outputs=2, key=jax.random.key(6))
+    rng = np.random.default_rng(7)
+    inputs = jnp.asarray(rng.normal(size=(13, 15, 3)), jnp.float32)
+    weights = jnp.asarray(rng.normal(size=(13, 15, 2)), jnp.float32)
+
+    def run(x, w):
+        def loss(x):
+            return jnp.sum(w * jnp.sin(net.batch(x, matmul)[1]))
+
+        return net.batch(x, matmul)[0], jax.grad(loss)(x)
+
+    whole = run(inputs, weights)
+    parts = [run(inputs[a:b], weights[a:b]) for a, b in ((0, 1), (1, 13))]
+    for got, *pieces in zip(whole, *parts):
+        np.testing.assert_array_equal(got, np.concatenate(pieces))
+
+
 def test_bf16_is_refused_where_the_kernels_cannot_take_it(monkeypatch):
     net = Network.create("gru_torch", "tanh", n_inputs=3, n_units=16, n_outputs=2, key=jax.random.key(5))
     with pytest.raises(ValueError, match="train.matmul = 'bfloat16' is for the vanilla, ugrnn, gru and lstm"):
