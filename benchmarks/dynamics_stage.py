@@ -58,18 +58,16 @@ def measure(source: Path, workdir: Path, buckets: bool) -> tuple[float, Path]:
 def compare(a: Path, b: Path) -> str:
     import numpy as np
     import pandas as pd
+    import zarr
 
     counts, dq, dstate = [], 0.0, 0.0
-    for table in sorted((a / "analysis" / "dynamics").glob("*/points.parquet")):
-        group = table.parent.name
-        x, y = pd.read_parquet(table), pd.read_parquet(b / "analysis" / "dynamics" / group / "points.parquet")
-        counts.append(x.groupby(["network", "condition"]).size().equals(y.groupby(["network", "condition"]).size()))
-        if len(x) == len(y) and len(x):
-            dq = max(dq, float(np.max(np.abs(x.q.to_numpy() - y.q.to_numpy()))))
-            import zarr
-
-            sx = np.asarray(zarr.open_group(str(table.parent / "arrays.zarr"), mode="r")["states"][:])
-            sy = np.asarray(zarr.open_group(str(b / "analysis" / "dynamics" / group / "arrays.zarr"), mode="r")["states"][:])
+    for group in sorted(p.parent.name for p in (a / "analysis" / "dynamics").glob("*/points.parquet")):
+        x, y = ((root / "analysis" / "dynamics" / group) for root in (a, b))
+        px, py = pd.read_parquet(x / "points.parquet"), pd.read_parquet(y / "points.parquet")
+        counts.append(px.groupby(["network", "condition"]).size().equals(py.groupby(["network", "condition"]).size()))
+        if len(px) == len(py) and len(px):
+            dq = max(dq, float(np.max(np.abs(px.q.to_numpy() - py.q.to_numpy()))))
+            sx, sy = (np.asarray(zarr.open_group(str(d / "arrays.zarr"), mode="r")["states"][:]) for d in (x, y))
             dstate = max(dstate, float(np.max(np.abs(sx - sy))))
     return (f"same point counts in {sum(counts)} of {len(counts)} groups; "
             f"largest |Δq| {dq:.1e}, largest |Δstate| {dstate:.1e}")

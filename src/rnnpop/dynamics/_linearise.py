@@ -6,7 +6,6 @@ from typing import Callable
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ._buckets import on_padded_rows
