@@ -272,7 +272,7 @@ void gemm_bf16(int64_t m_size, int64_t n_size, int64_t k_pairs, const uint32_t* 
     // 8-row tiles for the weight gradient (M = blocks·n: LSTM-256's 1024 × 256 × 32-pair
     // product 205 GFLOP/s against 180 with 12 rows on one core, a throwaway driver); for the
     // per-step products 6 rows of 4 vectors where the columns allow, else 12 rows of 2 (LSTM-256's
-    // forward pass 23.7 → 21.4 ms in a driver of the kernels; within its spread at 64 and 128)
+    // forward pass 23.9 → 21.4 ms in a driver of the kernels; within its spread at 64 and 128)
     constexpr int MR = Trans ? 8 : NV == 4 ? 6 : 12;
     for (; i + MR <= m_size; i += MR) tile_bf16<NV, MR, Trans>(k_pairs, a + i * row, lda, b + j, ldb, c + i * ldc + j, ldc);
     rnnpop::in_blocks<4>(m_size - i, [&](auto mr, int64_t r) {
