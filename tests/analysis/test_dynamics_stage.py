@@ -43,6 +43,13 @@ def test_trained_flipflop_network_has_the_full_cube_of_fixed_points(analysed):
         assert (rows.q[~rows.slow] <= 1e-10).all() and (rows.q[rows.slow] > 1e-10).all()
         assert (rows.n_unstable > 0).sum() >= 1  # saddles between the corners
     assert len(arrays["states"]) == len(points) and arrays["eigenvalues"].dtype == np.complex64
+    # the GRU holds its bits on fixed points: its attractors are the 8 stable points, no cycles
+    for network, found in found.attractors.groupby("network"):
+        assert (found.period == 1).all() and found["count"].sum() == analysed.study.analysis.n_initial_states
+        stable = points[(points.network == network) & points.stable].filter(like="readout_").to_numpy()
+        reached = found.filter(like="readout_").to_numpy()
+        gap = np.linalg.norm(reached[:, None] - stable[None], axis=-1)
+        assert len(reached) == 8 and np.all(gap.min(axis=1) < 1e-3) and len(set(gap.argmin(axis=1))) == 8
     # transition rows sum to 1, and stable points only return to themselves
     for network, graph in transitions.groupby("network"):
         sums = graph.groupby("source").probability.sum()
@@ -64,7 +71,8 @@ def test_flipflop_topology_compares_graphs_with_and_without_equal_counts(analyse
     from rnnpop.analysis import analyse_topology, flipflop_topology
 
     table, distances = flipflop_topology(analysed)
-    assert (table.n_stable == 8).all() and table.modal.all() and distances.attrs["modal_count"] == 27
+    assert (table.n_stable == 8).all() and (table.n_cycles == 0).all() and table.modal.all()
+    assert distances.attrs["modal_count"] == 27
     assert distances.attrs["modal_count"] == table.n_points.mode().iloc[0]
     M = distances["matched"].values
     assert np.allclose(M, M.T) and np.all(np.diag(M) == 0) and np.all(M >= 0)

@@ -84,6 +84,16 @@ def test_flipflop_counts():
     assert verdicts(flipflop_findings(flipflop_table([27, 27], [8, 8]), minimum=3)) == ["not testable at this size"]
 
 
+def test_flipflop_networks_holding_the_bits_on_cycles_are_counted_but_do_not_change_the_verdict():
+    table = flipflop_table([27] * 6, [8, 8, 8, 8, 0, 0])
+    table.networks["n_cycles"] = [0, 0, 0, 0, 8, 3]  # the fifth: 8 stable cycles; the sixth: too few
+    (corners, _) = flipflop_findings(table, minimum=3)
+    assert corners.verdict == "agrees" and corners.measured.endswith("of the other 2, 1 hold the 8 states on "
+                                                                     "attractors that include stable cycles")
+    table.networks["n_cycles"] = np.nan  # a store written before attractors were recorded: nothing said
+    assert "cycles" not in flipflop_findings(table, minimum=3)[0].measured
+
+
 def sine_table(slopes, offsets, n=4):
     rows = []
     for (cell, act), slope in slopes.items():

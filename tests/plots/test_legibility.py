@@ -77,6 +77,9 @@ FIGURES = {
                                                             for c in CONFIGS[:2]}, log_every=100),
     "fixed point graph": lambda: plots.fixed_point_graph(rng.normal(size=(8, 30, 6)), rng.normal(size=(5, 6)),
                                                          np.array([1, 0, 1, 0, 1], bool), rng.uniform(size=(5, 5))),
+    "fixed point graph with cycles": lambda: plots.fixed_point_graph(
+        rng.normal(size=(8, 30, 6)), rng.normal(size=(5, 6)), np.zeros(5, bool), rng.uniform(size=(5, 5)),
+        cycles=[rng.normal(size=(2, 6)) for _ in range(8)]),
 }
 
 

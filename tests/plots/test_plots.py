@@ -75,6 +75,12 @@ def test_fixed_point_graph_draws_one_line_per_transition():
     assert len(ax.lines) == 3 + 2  # three trajectories, two off-diagonal transitions
     widths = sorted(line.get_linewidth() for line in ax.lines[3:])
     assert widths == pytest.approx([0.4 + 2.5 * 0.5] * 2)
+    cycles = [rng.normal(size=(2, 5)), rng.normal(size=(4, 5))]
+    ax = plots.fixed_point_graph(rng.normal(size=(3, 10, 5)), rng.normal(size=(3, 5)), np.array([1, 0, 1], bool),
+                                 graph, cycles=cycles).axes[0]
+    loops = ax.lines[5:]  # a closed dotted loop per cycle, through its points in order
+    assert [len(line.get_data_3d()[0]) for line in loops] == [3, 5] and {line.get_linestyle() for line in loops} == {":"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["stable (2)", "unstable (1)", "stable cycles (2)"]
 
 
 def test_frequency_response_panel_per_activation_with_identity():

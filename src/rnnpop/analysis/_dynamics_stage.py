@@ -6,9 +6,15 @@ network's own probe trajectories plus noise (as in the paper), exact and slow po
 both kept (``slow`` marks the approximate ones). Stored per group under
 ``analysis/dynamics/<group>/``: ``points.parquet`` (one row per fixed point: network,
 condition, q, slow, stability, readout, oscillation frequency, eigenvalues near 1),
-``arrays.zarr`` (states and eigenvalues, rows aligned with the table) and, for the
-flip-flop, ``transitions.parquet`` (network, source, target, probability; points in
-readout order, readouts snapped to the task's ``readout_grid`` first).
+``arrays.zarr`` (states and eigenvalues, rows aligned with the table), for the
+flip-flop ``transitions.parquet`` (network, source, target, probability; points in
+readout order, readouts snapped to the task's ``readout_grid`` first) and, for the
+flip-flop and a user's own trials, ``attractors.parquet``: the stable fixed points and
+stable cycles that the network's iterates settle on from the same starts (network,
+condition, period, count of starts, readout averaged over the orbit; a row of period 0
+counts the starts that reached no period up to 8 within 1,000 steps), with the orbits'
+points in ``arrays.zarr`` as ``attractor_orbits (rows of attractors.parquet, 8, units)``:
+orbit a's points are ``[a, :period]`` (NaN for a period-0 row).
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import numpy as np
 import pandas as pd
 import zarr
 
-from ..dynamics import (FixedPoints, count_near_one, find_population_fixed_points, mode_zeroing_integration,
-                        oscillation_frequency, readout_order, slow_q, transition_graph)
+from ..dynamics import (FixedPoints, count_near_one, find_population_attractors, find_population_fixed_points,
+                        mode_zeroing_integration, oscillation_frequency, readout_order, slow_q, transition_graph)
 from ..store import RunStore
 from ..store._atomic import atomic_directory, is_complete, verify
 from ..studyfile import AnalysisSettings
@@ -52,14 +58,47 @@ def group_fixed_points(networks, task, trajectories: np.ndarray, settings: Analy
     across the networks."""
     if len(trajectories) == 0:
         return []
-    starts = np.stack([initial_states(t, settings.n_initial_states, noise=settings.initial_noise, seed=s)
-                       for t, s in zip(trajectories, seeds)])
+    starts = _starts(trajectories, settings, seeds)
     q_slow = (np.array([slow_q(t, task.n_time, settings.slow_fraction) for t in trajectories])
               if settings.slow_fraction > 0 else None)
     per_condition = [find_population_fixed_points(_network_step, networks, starts, condition,
                                                   q_threshold=settings.q_threshold, q_slow=q_slow)
                      for condition in task.conditions()]
     return [list(points) for points in zip(*per_condition)]
+
+
+_MAX_PERIOD = 8  # the longest cycle the attractor search recognises
+
+
+def group_attractors(networks, task, trajectories: np.ndarray, settings: AnalysisSettings,
+                     seeds) -> tuple[pd.DataFrame, np.ndarray]:
+    """The attractors of stacked ``networks`` (N) for each condition of ``task``, reached
+    from the fixed-point search's starts: one row per orbit (network index k in 0..N-1,
+    condition, period, count) with its orbit-averaged readout, and a period-0 row counting
+    the starts that reached no period up to ``_MAX_PERIOD``; and the orbits ``(rows,
+    _MAX_PERIOD, units)``, orbit a's points ``[a, :period]`` (NaN for a period-0 row)."""
+    units = trajectories.shape[-1]
+    rows, orbits = [], []
+    starts = _starts(trajectories, settings, seeds) if len(trajectories) else None
+    for condition, x in enumerate(task.conditions() if len(trajectories) else []):
+        per_network = find_population_attractors(_network_step, networks, starts, x, max_period=_MAX_PERIOD)
+        for k, found in enumerate(per_network):
+            net = jax.tree_util.tree_map(lambda a: a[k], networks)
+            readout = np.asarray(net.readout(found.mean_states)) if len(found) else np.zeros((0, net.w_out.shape[0]))
+            for a in range(len(found)):
+                rows.append({"network": k, "condition": condition, "period": int(found.period[a]),
+                             "count": int(found.count[a]), **{f"readout_{j}": float(v) for j, v in enumerate(readout[a])}})
+            orbits.append(found.iterates)
+            if found.n_unresolved:
+                rows.append({"network": k, "condition": condition, "period": 0, "count": found.n_unresolved})
+                orbits.append(np.full((1, _MAX_PERIOD, units), np.nan, np.float32))
+    table = pd.DataFrame(rows, columns=None if rows else ["network", "condition", "period", "count"])
+    return table, (np.concatenate(orbits) if orbits else np.zeros((0, _MAX_PERIOD, units), np.float32))
+
+
+def _starts(trajectories: np.ndarray, settings: AnalysisSettings, seeds) -> np.ndarray:
+    return np.stack([initial_states(t, settings.n_initial_states, noise=settings.initial_noise, seed=s)
+                     for t, s in zip(trajectories, seeds)])
 
 
 def _rows(net, points: FixedPoints, network: int, condition: int, grid) -> tuple[pd.DataFrame, np.ndarray]:
@@ -100,8 +139,13 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     trained = store.networks(group_id)
     tables, arrays, transitions = [], {"states": [], "eigenvalues": [], "mode_zeroing": []}, []
     index = states.network.values
-    found = group_fixed_points(jax.tree_util.tree_map(lambda x: x[index], trained), plan.task,
-                               states["trained"].values, settings, seeds=settings.seed + index.astype(int))
+    analysed, seeds = jax.tree_util.tree_map(lambda x: x[index], trained), settings.seed + index.astype(int)
+    found = group_fixed_points(analysed, plan.task, states["trained"].values, settings, seeds=seeds)
+    attractors = None
+    if analyses.attractors:
+        attractors, arrays["attractor_orbits"] = group_attractors(analysed, plan.task, states["trained"].values,
+                                                                  settings, seeds)
+        attractors["network"] = index[attractors["network"].to_numpy(int)].astype(int)
     for k, network in enumerate(index):
         net = jax.tree_util.tree_map(lambda x: x[network], trained)
         for condition, points in enumerate(found[k]):
@@ -125,10 +169,13 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
         for name, parts in arrays.items():
             if name == "mode_zeroing" and not parts:
                 continue
-            data = np.concatenate(parts) if parts else np.zeros((0, states.sizes["unit"]))
+            data = parts if name == "attractor_orbits" else (np.concatenate(parts) if parts
+                                                             else np.zeros((0, states.sizes["unit"])))
             root.create_array(name, data=data.astype(np.complex64 if name == "eigenvalues" else np.float32))
         if transitions:
             pd.concat(transitions, ignore_index=True).to_parquet(tmp / "transitions.parquet", index=False)
+        if attractors is not None:
+            attractors.to_parquet(tmp / "attractors.parquet", index=False)
 
 
 def analyse_dynamics(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None) -> None:
@@ -144,12 +191,15 @@ def analyse_dynamics(store: RunStore, settings: AnalysisSettings, *, progress: P
 class GroupDynamics:
     """A group's fixed points: ``points`` (one row per point: network, condition, q,
     stability, …), ``arrays`` aligned with its rows (``states (P, units)``,
-    ``eigenvalues (P, units)``, the context task's ``mode_zeroing``) and ``transitions``
-    (flip-flop: network, source, target, probability; empty otherwise)."""
+    ``eigenvalues (P, units)``, the context task's ``mode_zeroing``), ``transitions``
+    (flip-flop: network, source, target, probability; empty otherwise) and ``attractors``
+    (network, condition, period, count, readout_k; ``None`` where the stage did not record
+    them: tasks without the analysis, stores written before it)."""
 
     points: pd.DataFrame
     arrays: dict[str, np.ndarray]
     transitions: pd.DataFrame
+    attractors: pd.DataFrame | None = None
 
 
 def load_dynamics(store: RunStore, group_id: str) -> GroupDynamics:
@@ -159,5 +209,6 @@ def load_dynamics(store: RunStore, group_id: str) -> GroupDynamics:
     root = zarr.open_group(str(path / "arrays.zarr"), mode="r")
     transitions = (pd.read_parquet(path / "transitions.parquet") if (path / "transitions.parquet").exists()
                    else pd.DataFrame(columns=["network", "source", "target", "probability"]))
+    attractors = pd.read_parquet(path / "attractors.parquet") if (path / "attractors.parquet").exists() else None
     return GroupDynamics(pd.read_parquet(path / "points.parquet"),
-                         {k: np.asarray(root[k][:]) for k in root.array_keys()}, transitions)
+                         {k: np.asarray(root[k][:]) for k in root.array_keys()}, transitions, attractors)

@@ -258,10 +258,16 @@ def flipflop_findings(topology, minimum: int) -> list[Finding]:
     mode, fraction = modal_fraction(table.n_stable)
     exact = int((table.n_stable == corners).sum())
     low, high = wilson_interval(exact, n)
+    cycles = ""
+    if "n_cycles" in table and table.n_cycles.notna().all() and exact < n:
+        # a discrete-time network can hold a bit on a stable cycle around a flip-unstable point
+        on_cycles = int(((table.n_stable < corners) & (table.n_cycles > 0)
+                         & (table.n_stable + table.n_cycles == corners)).sum())
+        cycles = f"; of the other {n - exact}, {on_cycles} hold the 8 states on attractors that include stable cycles"
     out = [Finding("flipflop", "\u201cthe resulting trajectories roughly trace out the corners of a three-dimensional "
                    "cube\u201d: one stable fixed point per corner (Fig. 1b, 1e)",
                    "modal number of stable fixed points; share of networks with exactly 8",
-                   f"mode {mode} ({fraction:.0%}); {exact} of {n} with 8 ({exact / n:.0%})",
+                   f"mode {mode} ({fraction:.0%}); {exact} of {n} with 8 ({exact / n:.0%}){cycles}",
                    f"share with 8: 95 % Wilson [{low:.0%}, {high:.0%}]", f"{n} networks",
                    "agrees" if mode == corners else "does not agree")]
     points_mode, _ = modal_fraction(table.n_points)

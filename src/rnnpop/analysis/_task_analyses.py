@@ -29,6 +29,8 @@ class TaskAnalyses:
         paper_graph_distance: the paper's graph distance (modal-count networks only) is
             tested as well as the matched-graph distance.
         transitions: the dynamics stage records transition graphs between fixed points.
+        attractors: the dynamics stage records the stable fixed points and stable cycles that
+            the network's iterates settle on (a memory can live on a cycle).
         mode_zeroing: the dynamics stage records mode-zeroing curves (line attractors).
         untrained_findings: the trained vs untrained comparison (Fig. 4) is tested.
         trajectory_note: what the report's trajectory figure shows for this task.
@@ -44,6 +46,7 @@ class TaskAnalyses:
     per_task: Callable | None = None
     paper_graph_distance: bool = False
     transitions: bool = False
+    attractors: bool = False
     mode_zeroing: bool = False
     untrained_findings: bool = False
     trajectory_note: str = ""
@@ -61,7 +64,7 @@ def _registry() -> dict[str, TaskAnalyses]:
             "flipflop", topology=flipflop_topology, findings=flipflop_findings,
             topology_claim=("\u201call architectures converge to very similar solutions as shown by an MDS "
                             "embedding of the fixed point graph\u201d (Fig. 1f)", {"cell": False, "activation": False}),
-            paper_graph_distance=True, transitions=True, trajectory_note=" (the flip-flop's cube)"),
+            paper_graph_distance=True, transitions=True, attractors=True, trajectory_note=" (the flip-flop's cube)"),
         TaskAnalyses(
             "sine", topology=lambda store: line_topology(store, "sine", per_network=True), findings=sine_findings,
             per_task=sine_frequencies,
@@ -82,7 +85,7 @@ def _registry() -> dict[str, TaskAnalyses]:
             "arrays", topology=lambda store: line_topology(store, "arrays", per_network=False),
             findings=lambda topology, minimum: [],
             topology_claim=("(none: the paper did not study this task; the statistic is measured, not judged)", {}),
-            trajectory_note=" (your trials)", fixed_points_on_trajectories=True),
+            attractors=True, trajectory_note=" (your trials)", fixed_points_on_trajectories=True),
     ]
     return {e.name: e for e in entries}
 

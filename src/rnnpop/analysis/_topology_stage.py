@@ -38,7 +38,7 @@ def _groups(store: RunStore, task: str):
     for plan in store.study.groups():
         if plan.task.name == task:
             found = load_dynamics(store, plan.group_id)
-            yield plan, found.points, found.arrays, found.transitions
+            yield plan, found.points, found.arrays, found.transitions, found.attractors
 
 
 def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
@@ -74,18 +74,23 @@ def topology_distances(labels: pd.DataFrame, graphs: list[np.ndarray],
 
 def flipflop_topology(store: RunStore) -> tuple[pd.DataFrame, xr.Dataset]:
     """Transition graphs (Fig. 1e–f): one item per network, nodes = readouts snapped to
-    the task's output values, so equal topologies are at distance 0 whatever the noise."""
+    the task's output values, so equal topologies are at distance 0 whatever the noise.
+    Per network the table counts the stable fixed points (``n_stable``), the slow points
+    (``n_slow``) and the stable cycles among the attractors (``n_cycles``; NaN for a store
+    whose dynamics stage did not record attractors)."""
     labels, graphs, nodes = [], [], []
-    for plan, points, _, transitions in _groups(store, "flipflop"):
+    for plan, points, _, transitions, attractors in _groups(store, "flipflop"):
         for network, rows in points.groupby("network"):
             graph = np.zeros((len(rows), len(rows)))
             edges = transitions[transitions.network == network]
             graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
             graphs.append(graph)
             nodes.append(snap(rows.filter(like="readout_").to_numpy(), plan.task.readout_grid))
+            cycles = (np.nan if attractors is None else
+                      int(((attractors.network == network) & (attractors.period >= 2)).sum()))
             labels.append(network_label(plan, network, n_stable=int(rows.stable.sum()),
-                                        n_slow=int(rows.slow.sum())))
-    return topology_distances(pd.DataFrame(labels, columns=LABELS + ["n_stable", "n_slow"]), graphs, nodes)
+                                        n_slow=int(rows.slow.sum()), n_cycles=cycles))
+    return topology_distances(pd.DataFrame(labels, columns=LABELS + ["n_stable", "n_slow", "n_cycles"]), graphs, nodes)
 
 
 def line_topology(store: RunStore, task: str, *, per_network: bool) -> tuple[pd.DataFrame, xr.Dataset]:
@@ -94,7 +99,7 @@ def line_topology(store: RunStore, task: str, *, per_network: bool) -> tuple[pd.
     sine task's input-dependent points), otherwise one item per network and condition
     (Fig. 3d, each context's line attractor)."""
     labels, graphs, nodes = [], [], []
-    for plan, points, arrays, _ in _groups(store, task):
+    for plan, points, arrays, *_ in _groups(store, task):
         if per_network:
             chosen = points.loc[points.groupby(["network", "condition"]).q.idxmin()]
             items = chosen.groupby("network")
@@ -111,7 +116,7 @@ def line_topology(store: RunStore, task: str, *, per_network: bool) -> tuple[pd.
 
 def sine_frequencies(store: RunStore) -> pd.DataFrame:
     rows = []
-    for plan, points, _, _ in _groups(store, "sine"):
+    for plan, points, *_ in _groups(store, "sine"):
         frequencies = plan.task.frequencies
         for (network, condition), group in points.groupby(["network", "condition"]):
             slowest = group.sort_values("q").iloc[0]
@@ -124,7 +129,7 @@ def sine_frequencies(store: RunStore) -> pd.DataFrame:
 
 def context_integration(store: RunStore) -> pd.DataFrame:
     rows = []
-    for plan, points, arrays, _ in _groups(store, "context"):
+    for plan, points, arrays, *_ in _groups(store, "context"):
         curves = arrays.get("mode_zeroing", np.zeros((0, 1)))
         for (network, condition), group in points.groupby(["network", "condition"]):
             mean_curve = curves[group.index.to_numpy()].mean(axis=0)

@@ -1,5 +1,9 @@
-"""Dynamics: fixed points of any step function, their linearisation, transition graphs."""
+"""Dynamics: fixed points of any step function, their linearisation, transition graphs,
+and the attractors (stable fixed points and cycles) that its iterates settle on."""
 
+from ._attractors import Attractors as Attractors
+from ._attractors import find_attractors as find_attractors
+from ._attractors import find_population_attractors as find_population_attractors
 from ._fixed_points import FixedPoints as FixedPoints
 from ._fixed_points import find_fixed_points as find_fixed_points
 from ._fixed_points import find_population_fixed_points as find_population_fixed_points

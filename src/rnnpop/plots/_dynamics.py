@@ -13,10 +13,12 @@ from ._style import STABILITY_COLOURS, NothingToDraw, colour, figure, note, pc_a
 
 
 def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray,
-                      graph: np.ndarray | None = None, *, title: str = "") -> Figure:
+                      graph: np.ndarray | None = None, *, cycles=(), title: str = "") -> Figure:
     """Fixed points ``points (M, units)`` of one network in the top-3 PCs of its
     trajectories ``states (trials, time, units)``; stable filled, unstable hollow; the
-    transition graph ``graph (M, M)`` drawn as lines whose width is the probability."""
+    transition graph ``graph (M, M)`` drawn as lines whose width is the probability; the
+    points of stable ``cycles`` (each ``(period, units)``, in the order visited) as
+    filled diamonds joined by a dotted loop."""
     fig, (ax,) = figure(1, width=4.6, height=4.2, projection="3d")
     mean, comps = pca(states)
     for trial in states[: min(8, len(states))]:
@@ -31,6 +33,11 @@ def fixed_point_graph(states: np.ndarray, points: np.ndarray, stable: np.ndarray
         sel = stable == flag
         ax.scatter(*xyz[sel].T, s=40, depthshade=False, facecolors=STABILITY_COLOURS[True] if flag else "none",
                    edgecolors=STABILITY_COLOURS[flag], label=f"{'stable' if flag else 'unstable'} ({sel.sum()})")
+    for i, cycle in enumerate(cycles):
+        loop = (np.concatenate([cycle, cycle[:1]]) - mean) @ comps.T
+        ax.plot(*loop.T, color=STABILITY_COLOURS[True], lw=0.8, ls=":")
+        ax.scatter(*loop[:-1].T, s=36, marker="D", depthshade=False, color=STABILITY_COLOURS[True],
+                   label=f"stable cycles ({len(cycles)})" if i == 0 else None)
     pc_axes(ax)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_title(title or "fixed points and transitions\n(line width = probability)", fontsize=10)

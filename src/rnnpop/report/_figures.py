@@ -52,7 +52,11 @@ def _first_network_points(store: RunStore, group_id: str):
         return None
     network = points.network.iloc[0]
     sel = (points.network == network).to_numpy()
-    return network, points[sel].reset_index(drop=True), arrays, sel, transitions[transitions.network == network]
+    cycles = []
+    if found.attractors is not None:  # the stable cycles' points (period >= 2)
+        rows = np.flatnonzero(((found.attractors.network == network) & (found.attractors.period >= 2)).to_numpy())
+        cycles = [arrays["attractor_orbits"][a, : found.attractors.period.iloc[a]] for a in rows]
+    return network, points[sel].reset_index(drop=True), arrays, sel, transitions[transitions.network == network], cycles
 
 
 def _seed_curves(store: RunStore, rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
@@ -91,7 +95,7 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
         states[cell] = data["trained"].values[0]
         found = first[cell]
         if found is not None and analyses.fixed_points_on_trajectories:
-            _, points, arrays, sel, _ = found
+            _, points, arrays, sel, *_ = found
             fixed[cell], stable[cell] = arrays["states"][sel], points.stable.to_numpy()
     if analyses.trial_values is not None and states:
         inputs = probe_inputs(store.plan(next(iter(groups.values()))).task, settings.probe_samples)
@@ -108,14 +112,16 @@ def task_figures(store: RunStore, task: str, table: pd.DataFrame) -> list[Figure
             found = first[cell]
             if found is None or cell not in states:
                 continue
-            _, points, arrays, sel, edges = found
+            _, points, arrays, sel, edges, cycles = found
             graph = np.zeros((len(points), len(points)))
             graph[edges.source.to_numpy(), edges.target.to_numpy()] = edges.probability.to_numpy()
+            held = (f" This network holds its states on {len(cycles)} stable cycles (diamonds, dotted): "
+                    "iterates near an unstable point settle on a cycle around it." if cycles else "")
             figures.append(Figure(f"Fixed points ({cell})",
                                   f"Fixed points of one {gid} network, stable filled, saddles hollow; lines: "
-                                  "transitions after a small perturbation (width = probability).",
+                                  "transitions after a small perturbation (width = probability)." + held,
                                   plots.fixed_point_graph(states[cell], arrays["states"][sel],
-                                                          points.stable.to_numpy(), graph)))
+                                                          points.stable.to_numpy(), graph, cycles=cycles)))
     figures += _topology_figures(store, task, groups)
     return figures
 

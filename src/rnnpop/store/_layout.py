@@ -24,7 +24,7 @@ from ._claims import claim, drop_stale_claim, exclusive, remove_leftovers
 
 STAGE_PATHS = {
     "representations": "representations/{key}",  # per group: probe states
-    "dynamics": "dynamics/{key}",                  # per group: fixed points, transitions
+    "dynamics": "dynamics/{key}",                  # per group: fixed points, transitions, attractors
     "similarity": "similarity-{key}",              # per task: distance matrices, MDS
     "topology": "topology-{key}",                  # per task: fixed-point topology
     "vision": "vision",                            # per study: the vision summary
