@@ -80,7 +80,7 @@ def group_attractors(networks, task, trajectories: np.ndarray, settings: Analysi
     units = trajectories.shape[-1]
     rows, orbits = [], []
     starts = _starts(trajectories, settings, seeds) if len(trajectories) else None
-    for condition, x in enumerate(task.conditions() if len(trajectories) else []):
+    for condition, x in enumerate(task.conditions() if starts is not None else []):
         per_network = find_population_attractors(_network_step, networks, starts, x, max_period=_MAX_PERIOD)
         for k, found in enumerate(per_network):
             net = jax.tree_util.tree_map(lambda a: a[k], networks)

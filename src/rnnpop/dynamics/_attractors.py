@@ -18,6 +18,7 @@ import numpy as np
 
 from ._fixed_points import _check, _spread
 from ._linearise import Step
+from ._transitions import iterate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Attractors:
 
 def _iterate(step, h, x, n_steps: int, max_period: int):
     """``(h_T, [h_{T+1} … h_{T+max_period}])`` after ``n_steps`` iterations from ``h``."""
-    h = jax.lax.fori_loop(0, n_steps, lambda _, v: step(v, x), h)
+    h = iterate(step, h, x, n_steps)
 
     def body(v, _):
         v = step(v, x)

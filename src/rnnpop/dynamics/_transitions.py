@@ -11,12 +11,14 @@ from ._fixed_points import FixedPoints
 from ._linearise import Step
 
 
+def iterate(step, h, x, n_steps: int):
+    """``step`` applied ``n_steps`` times to one state ``h`` with the static input ``x``."""
+    return jax.lax.fori_loop(0, n_steps, lambda _, v: step(v, x), h)
+
+
 @eqx.filter_jit
 def _settle(step, starts, inputs, n_steps):
-    def run(h, x):
-        return jax.lax.fori_loop(0, n_steps, lambda _, v: step(v, x), h)
-
-    return jax.vmap(run)(starts, inputs)
+    return jax.vmap(lambda h, x: iterate(step, h, x, n_steps))(starts, inputs)
 
 
 def transition_graph(step: Step, fixed_points: FixedPoints, *, n_perturbations: int = 100,
