@@ -22,6 +22,7 @@ def test_a_flip_unstable_point_is_surrounded_by_a_stable_two_cycle():
     assert found.period.tolist() == [2] and found.count.tolist() == [128] and found.n_unresolved == 0
     np.testing.assert_allclose(np.abs(found.states[0]), [h_star], rtol=1e-5)
     np.testing.assert_allclose(found.mean_states[0], [0.0], atol=1e-6)  # the orbit's two points average to 0
+    np.testing.assert_allclose(np.sort(found.iterates[0, :2, 0]), [-h_star, h_star], rtol=1e-5)  # the orbit itself
     points = find_fixed_points(flip(a), starts, np.zeros(1))
     assert len(points) == 1 and not points.is_stable[0]  # fixed points alone show no attractor
     np.testing.assert_allclose(points.eigenvalues[0].real, [-a], rtol=1e-5)
