@@ -143,8 +143,7 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
     found = group_fixed_points(analysed, plan.task, states["trained"].values, settings, seeds=seeds)
     attractors = None
     if analyses.attractors:
-        attractors, arrays["attractor_orbits"] = group_attractors(analysed, plan.task, states["trained"].values,
-                                                                  settings, seeds)
+        attractors, orbits = group_attractors(analysed, plan.task, states["trained"].values, settings, seeds)
         attractors["network"] = index[attractors["network"].to_numpy(int)].astype(int)
     for k, network in enumerate(index):
         net = jax.tree_util.tree_map(lambda x: x[network], trained)
@@ -169,13 +168,13 @@ def analyse_group_dynamics(store: RunStore, group_id: str, settings: AnalysisSet
         for name, parts in arrays.items():
             if name == "mode_zeroing" and not parts:
                 continue
-            data = parts if name == "attractor_orbits" else (np.concatenate(parts) if parts
-                                                             else np.zeros((0, states.sizes["unit"])))
+            data = np.concatenate(parts) if parts else np.zeros((0, states.sizes["unit"]))
             root.create_array(name, data=data.astype(np.complex64 if name == "eigenvalues" else np.float32))
         if transitions:
             pd.concat(transitions, ignore_index=True).to_parquet(tmp / "transitions.parquet", index=False)
         if attractors is not None:
             attractors.to_parquet(tmp / "attractors.parquet", index=False)
+            root.create_array("attractor_orbits", data=orbits.astype(np.float32))
 
 
 def analyse_dynamics(store: RunStore, settings: AnalysisSettings, *, progress: Progress | None = None) -> None:
